@@ -1,0 +1,37 @@
+# taskmaster: `make run` runs the example config in the foreground shell,
+# `make test` runs every check CI runs.
+GO      ?= go
+BIN     := bin
+# A static binary: the worker re-execs it, and os/user needs no libc.
+BUILD   := CGO_ENABLED=0 $(GO) build -trimpath
+
+.PHONY: all build run test bench fuzz clean
+
+all: build
+
+build:
+	$(BUILD) -o $(BIN)/taskmaster ./cmd/taskmaster
+	$(BUILD) -o $(BIN)/tm-worker ./cmd/tm-worker
+
+run: build
+	$(BIN)/taskmaster -c examples/taskmaster.yaml
+
+# gofmt and vet first: they are fast and their failures are the clearest.
+test:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt: not formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -race -timeout 9m ./...
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+# Longer fuzzing than the seed corpus `make test` runs.
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME) ./ipc
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./config
+	$(GO) test -run '^$$' -fuzz FuzzDecodeKey -fuzztime $(FUZZTIME) ./lineedit
+
+clean:
+	rm -rf $(BIN) examples/run examples/*.log

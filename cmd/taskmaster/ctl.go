@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/master"
+)
+
+func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("ctl", stderr)
+	cfgPath := fs.String("c", "", "config file")
+	sock := fs.String("s", "", "control socket")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if *sock == "" {
+		cfg, ok := loadConfig(*cfgPath, stderr)
+		if !ok {
+			return exitUsage
+		}
+		*sock = cfg.Global.Socket
+	}
+	if fs.NArg() > 0 {
+		code, err := ctlCommand(*sock, fs.Args(), stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "taskmaster ctl: %v\n", err)
+			return exitFailure
+		}
+		return code
+	}
+	return ctlShell(*sock, stdin, stdout, stderr)
+}
+
+// ctlShell reads commands line by line and runs each remotely. exit, quit
+// and EOF leave the client; shutdown stops the master.
+func ctlShell(sock string, stdin io.Reader, stdout, stderr io.Writer) int {
+	sc := bufio.NewScanner(stdin)
+	code := exitOK
+	for sc.Scan() {
+		args, err := config.SplitCommand(sc.Text())
+		if err != nil {
+			fmt.Fprintf(stdout, "ERROR (bad command line): %v\n", err)
+			continue
+		}
+		if len(args) == 0 {
+			continue
+		}
+		if args[0] == "exit" || args[0] == "quit" {
+			break
+		}
+		c, err := ctlCommand(sock, args, stdout)
+		if err != nil {
+			fmt.Fprintf(stderr, "taskmaster ctl: %v\n", err)
+			return exitFailure
+		}
+		code = c
+		if master.IsExit(args) {
+			break
+		}
+	}
+	return code
+}
+
+// ctlCommand runs one command on the master and copies its output.
+func ctlCommand(sock string, args []string, out io.Writer) (int, error) {
+	uc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		return exitFailure, explainDial(sock, err)
+	}
+	conn := ipc.NewConn(uc)
+	defer conn.Close()
+	if err := conn.Send(&ipc.Request{Args: args}, 5*time.Second); err != nil {
+		return exitFailure, err
+	}
+	for {
+		m, files, err := conn.Recv()
+		for _, f := range files {
+			f.Close()
+		}
+		if err != nil {
+			return exitFailure, fmt.Errorf("the master closed the connection before answering: %w", err)
+		}
+		switch m := m.(type) {
+		case *ipc.Output:
+			io.WriteString(out, m.Data)
+		case *ipc.Done:
+			return m.Code, nil
+		default:
+			return exitFailure, fmt.Errorf("unexpected %s from the master", m.Kind())
+		}
+	}
+}
+
+func explainDial(sock string, err error) error {
+	switch {
+	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("no taskmaster is running on %s (start one with: taskmaster -c FILE)", sock)
+	case errors.Is(err, os.ErrPermission):
+		return fmt.Errorf("permission denied on %s: only root and the master's own user may control it", sock)
+	}
+	return fmt.Errorf("connect %s: %w", sock, err)
+}

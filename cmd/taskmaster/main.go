@@ -1,0 +1,132 @@
+// Command taskmaster is the supervisor: the master with its shell, the ctl
+// client, the config checker and the state-file reader. Run as tm-worker
+// (argv[0]), it is a worker.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/master"
+	"github.com/taskmaster/taskmaster/worker"
+)
+
+// Exit codes, as DESIGN.md fixes them.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+func main() {
+	// The worker entry comes before anything else: no flags, no config.
+	if filepath.Base(os.Args[0]) == "tm-worker" {
+		worker.Main()
+	}
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "ctl":
+			return runCtl(args[1:], stdin, stdout, stderr)
+		case "check":
+			return runCheck(args[1:], stdout, stderr)
+		case "version":
+			fmt.Fprintf(stdout, "taskmaster %s\n", master.Version)
+			return exitOK
+		case "help", "-h", "--help":
+			fmt.Fprint(stdout, usageText)
+			return exitOK
+		}
+	}
+	return runMaster(args, stdin, stdout, stderr)
+}
+
+const usageText = `usage:
+  taskmaster [-c FILE] [--no-shell]      run the master in the foreground
+  taskmaster ctl [-c FILE | -s SOCKET] [COMMAND [ARGS...]]
+  taskmaster check [-c FILE]             validate the config, print every error
+  taskmaster version
+`
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usageText) }
+	return fs
+}
+
+// findConfig applies -c's default: ./taskmaster.yaml, then the system one.
+func findConfig(path string) string {
+	if path != "" {
+		return path
+	}
+	for _, p := range []string{"taskmaster.yaml", "/etc/taskmaster/taskmaster.yaml"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return "taskmaster.yaml"
+}
+
+// loadConfig loads and validates, printing every error.
+func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
+	cfg, err := config.Load(findConfig(path))
+	if err != nil {
+		var errs config.Errors
+		if errors.As(err, &errs) {
+			for _, e := range errs {
+				fmt.Fprintln(stderr, e)
+			}
+		} else {
+			fmt.Fprintf(stderr, "taskmaster: %v\n", err)
+		}
+		return nil, false
+	}
+	return cfg, true
+}
+
+func runCheck(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("check", stderr)
+	cfgPath := fs.String("c", "", "config file")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return exitUsage
+	}
+	cfg, ok := loadConfig(*cfgPath, stdout)
+	if !ok {
+		return exitUsage
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintf(stdout, "warning: %s\n", w)
+	}
+	fmt.Fprintln(stdout, "OK")
+	return exitOK
+}
+
+func runMaster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := newFlags("taskmaster", stderr)
+	cfgPath := fs.String("c", "", "config file")
+	noShell := fs.Bool("no-shell", false, "run headless until SIGTERM/SIGINT")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		if fs.NArg() != 0 {
+			fmt.Fprintf(stderr, "taskmaster: unexpected argument %q\n", fs.Arg(0))
+		}
+		return exitUsage
+	}
+	cfg, ok := loadConfig(*cfgPath, stderr)
+	if !ok {
+		return exitUsage
+	}
+	opts := master.ServeOptions{Config: cfg, Stderr: stderr}
+	if !*noShell {
+		opts.Shell = func(s *master.Supervisor) { shell(s, cfg, stdin, stdout) }
+	}
+	return master.Serve(opts)
+}

@@ -1,0 +1,177 @@
+package ipc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// maxFDs bounds the descriptors accepted with one packet.
+const maxFDs = 4
+
+// Conn is one end of a SOCK_SEQPACKET unix socket carrying Messages.
+// Send may be called from several goroutines; Recv from one at a time.
+type Conn struct {
+	uc   *net.UnixConn
+	wmu  sync.Mutex // serialises Send so deadlines do not interleave
+	rbuf []byte
+	oob  []byte
+}
+
+// NewConn wraps a connected seqpacket socket.
+func NewConn(uc *net.UnixConn) *Conn {
+	return &Conn{uc: uc, rbuf: make([]byte, MaxPacket+1), oob: make([]byte, unix.CmsgSpace(maxFDs*4))}
+}
+
+// FileConn makes a Conn from an inherited or socketpair descriptor. It
+// takes ownership of f.
+func FileConn(f *os.File) (*Conn, error) {
+	defer f.Close()
+	c, err := net.FileConn(f)
+	if err != nil {
+		return nil, fmt.Errorf("socket %s: %w", f.Name(), err)
+	}
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("socket %s: not a unix socket", f.Name())
+	}
+	return NewConn(uc), nil
+}
+
+// Pair returns a connected socketpair: the parent's Conn and the child's
+// end as a file to hand to a new process (close it after the fork).
+func Pair() (*Conn, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("socketpair: %w", err)
+	}
+	child := os.NewFile(uintptr(fds[1]), "worker-socket")
+	c, err := FileConn(os.NewFile(uintptr(fds[0]), "master-socket"))
+	if err != nil {
+		child.Close()
+		return nil, nil, err
+	}
+	return c, child, nil
+}
+
+// Send writes m as one packet, waiting at most timeout (0: no limit).
+func (c *Conn) Send(m Message, timeout time.Duration) error {
+	return c.SendFDs(m, timeout)
+}
+
+// SendFDs writes m with descriptors attached (SCM_RIGHTS). The caller keeps
+// ownership of fds.
+func (c *Conn) SendFDs(m Message, timeout time.Duration, fds ...int) error {
+	p, err := Encode(m)
+	if err != nil {
+		return err
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	if err := c.uc.SetWriteDeadline(deadline); err != nil {
+		return fmt.Errorf("send %s: %w", m.Kind(), err)
+	}
+	var oob []byte
+	if len(fds) > 0 {
+		oob = unix.UnixRights(fds...)
+	}
+	if _, _, err := c.uc.WriteMsgUnix(p, oob, nil); err != nil {
+		return fmt.Errorf("send %s: %w", m.Kind(), err)
+	}
+	return nil
+}
+
+// Recv reads one packet and decodes it. Descriptors that came with it are
+// returned as files (owned by the caller); on a decode error they are
+// closed. io.EOF means the peer closed its end.
+func (c *Conn) Recv() (Message, []*os.File, error) {
+	n, oobn, flags, _, err := c.uc.ReadMsgUnix(c.rbuf, c.oob)
+	if errors.Is(err, io.EOF) {
+		return nil, nil, io.EOF
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	files, ferr := parseRights(c.oob[:oobn])
+	if n == 0 && oobn == 0 {
+		return nil, nil, io.EOF
+	}
+	if flags&(unix.MSG_TRUNC|unix.MSG_CTRUNC) != 0 || n > MaxPacket || ferr != nil {
+		closeAll(files)
+		if ferr != nil {
+			return nil, nil, ferr
+		}
+		return nil, nil, ErrTruncated
+	}
+	m, err := Decode(c.rbuf[:n])
+	if err != nil {
+		closeAll(files)
+		return nil, nil, err
+	}
+	return m, files, nil
+}
+
+// SetReadDeadline bounds the next Recv.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.uc.SetReadDeadline(t) }
+
+// Close closes the socket; a Recv in progress returns an error.
+func (c *Conn) Close() error { return c.uc.Close() }
+
+// CloseWrite half-closes: the peer's Recv sees EOF.
+func (c *Conn) CloseWrite() error { return c.uc.CloseWrite() }
+
+// Peer returns the credentials of the process at the other end.
+func (c *Conn) Peer() (*unix.Ucred, error) {
+	raw, err := c.uc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var cred *unix.Ucred
+	var serr error
+	err = raw.Control(func(fd uintptr) {
+		cred, serr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cred, serr
+}
+
+func parseRights(oob []byte) ([]*os.File, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, fmt.Errorf("control message: %w", ErrMalformed)
+	}
+	var files []*os.File
+	for _, m := range msgs {
+		fds, err := unix.ParseUnixRights(&m)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			unix.CloseOnExec(fd)
+			files = append(files, os.NewFile(uintptr(fd), "passed-fd"))
+		}
+	}
+	return files, nil
+}
+
+func closeAll(files []*os.File) {
+	for _, f := range files {
+		f.Close()
+	}
+}

@@ -1,0 +1,182 @@
+package ipc
+
+import "fmt"
+
+// Kind identifies a message type on the wire. Values are part of the
+// protocol: append, never renumber.
+type Kind uint8
+
+const (
+	KindSpec Kind = iota + 1
+	KindReady
+	KindStart
+	KindStarted
+	KindSpawnError
+	KindStop
+	KindSignal
+	KindExited
+	KindStatus
+	KindQuit
+	KindFailed
+	KindRequest
+	KindOutput
+	KindDone
+)
+
+var kindNames = [...]string{
+	KindSpec: "Spec", KindReady: "Ready", KindStart: "Start",
+	KindStarted: "Started", KindSpawnError: "SpawnError", KindStop: "Stop",
+	KindSignal: "Signal", KindExited: "Exited", KindStatus: "Status",
+	KindQuit: "Quit", KindFailed: "Failed", KindRequest: "Request",
+	KindOutput: "Output", KindDone: "Done",
+}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// Message is implemented by every message struct.
+type Message interface{ Kind() Kind }
+
+// Spec is everything a worker needs to run its job. It is the only channel
+// for job settings: the worker's argv and environment carry none.
+type Spec struct {
+	Name       string   `msgpack:"name"`
+	Argv       []string `msgpack:"argv"`
+	Env        []string `msgpack:"env"`    // KEY=VALUE: the master's environment
+	JobEnv     []string `msgpack:"jobenv"` // KEY=VALUE: the config's env, applied last
+	Dir        string   `msgpack:"dir"`    // "": inherit
+	Umask      int      `msgpack:"umask"`  // -1: inherit
+	UID        int      `msgpack:"uid"`    // -1: do not change user
+	GID        int      `msgpack:"gid"`    // -1: do not change group
+	NoNewPrivs bool     `msgpack:"nonewprivs"`
+	Stdout     string   `msgpack:"stdout"` // "": discard
+	Stderr     string   `msgpack:"stderr"`
+	StopSignal int      `msgpack:"stopsignal"` // used when the master is gone
+	StopTimeMs int64    `msgpack:"stoptime_ms"`
+	StateFile  string   `msgpack:"statefile"` // "": none
+}
+
+// Ready says the worker finished its set-up, including the privilege drop.
+type Ready struct {
+	UID int `msgpack:"uid"`
+	GID int `msgpack:"gid"`
+}
+
+// Start asks the worker to fork/exec the job.
+type Start struct{}
+
+// Started reports the job's pid once it has exec'd.
+type Started struct {
+	Pid    int   `msgpack:"pid"`
+	UnixMs int64 `msgpack:"unix_ms"`
+}
+
+// SpawnError reports a Start that produced no process.
+type SpawnError struct {
+	Reason string `msgpack:"reason"`
+}
+
+// Stop asks the worker to send Signal to the job's process group and
+// SIGKILL it after TimeoutMs.
+type Stop struct {
+	Signal    int   `msgpack:"signal"`
+	TimeoutMs int64 `msgpack:"timeout_ms"`
+}
+
+// Signal asks the worker to send a signal to the job's process group.
+type Signal struct {
+	Signal int `msgpack:"signal"`
+}
+
+// Exited reports the job's end. Code is -1 when it died of Signal.
+// Killed is set when the worker sent SIGKILL after the stop timeout.
+type Exited struct {
+	Pid    int  `msgpack:"pid"`
+	Code   int  `msgpack:"code"`
+	Signal int  `msgpack:"signal"`
+	Killed bool `msgpack:"killed"`
+}
+
+// Status is the master's view of the slot, recorded in the state file.
+type Status struct {
+	State    string `msgpack:"state"`
+	Restarts int    `msgpack:"restarts"`
+	Error    string `msgpack:"error"`
+}
+
+// Quit asks the worker to stop its job, if any, and exit.
+type Quit struct{}
+
+// Failed reports a set-up failure; the worker exits after sending it.
+type Failed struct {
+	Reason string `msgpack:"reason"`
+}
+
+// Request is a ctl command line, already split into words.
+type Request struct {
+	Args []string `msgpack:"args"`
+}
+
+// Output is a piece of a command's output.
+type Output struct {
+	Data string `msgpack:"data"`
+}
+
+// Done ends a command's answer. Code is the process exit code for ctl.
+type Done struct {
+	Code int `msgpack:"code"`
+}
+
+func (*Spec) Kind() Kind       { return KindSpec }
+func (*Ready) Kind() Kind      { return KindReady }
+func (*Start) Kind() Kind      { return KindStart }
+func (*Started) Kind() Kind    { return KindStarted }
+func (*SpawnError) Kind() Kind { return KindSpawnError }
+func (*Stop) Kind() Kind       { return KindStop }
+func (*Signal) Kind() Kind     { return KindSignal }
+func (*Exited) Kind() Kind     { return KindExited }
+func (*Status) Kind() Kind     { return KindStatus }
+func (*Quit) Kind() Kind       { return KindQuit }
+func (*Failed) Kind() Kind     { return KindFailed }
+func (*Request) Kind() Kind    { return KindRequest }
+func (*Output) Kind() Kind     { return KindOutput }
+func (*Done) Kind() Kind       { return KindDone }
+
+// newMessage returns a zero message of kind k, or nil for an unknown kind.
+func newMessage(k Kind) Message {
+	switch k {
+	case KindSpec:
+		return new(Spec)
+	case KindReady:
+		return new(Ready)
+	case KindStart:
+		return new(Start)
+	case KindStarted:
+		return new(Started)
+	case KindSpawnError:
+		return new(SpawnError)
+	case KindStop:
+		return new(Stop)
+	case KindSignal:
+		return new(Signal)
+	case KindExited:
+		return new(Exited)
+	case KindStatus:
+		return new(Status)
+	case KindQuit:
+		return new(Quit)
+	case KindFailed:
+		return new(Failed)
+	case KindRequest:
+		return new(Request)
+	case KindOutput:
+		return new(Output)
+	case KindDone:
+		return new(Done)
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package master
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/taskmaster/taskmaster/ipc"
+)
+
+// Control serves `taskmaster ctl` on a unix seqpacket socket of mode 0600.
+// Each connection carries one Request; the answer is Output packets and a
+// Done. Only root and the master's own uid are served (SO_PEERCRED).
+type Control struct {
+	s  *Supervisor
+	ln *net.UnixListener
+}
+
+// Listen creates the control socket at path, replacing a stale one.
+func Listen(s *Supervisor, path string) (*Control, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	// The pid-file lock proves no other master uses this rundir, so an
+	// existing socket is a leftover of a crash.
+	os.Remove(path)
+	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	ln.SetUnlinkOnClose(true)
+	return &Control{s: s, ln: ln}, nil
+}
+
+// Serve accepts connections until Close.
+func (c *Control) Serve() {
+	for {
+		uc, err := c.ln.AcceptUnix()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond) // EMFILE and friends: do not spin
+			continue
+		}
+		go c.serve(ipc.NewConn(uc))
+	}
+}
+
+// Close stops accepting and removes the socket.
+func (c *Control) Close() error { return c.ln.Close() }
+
+func (c *Control) serve(conn *ipc.Conn) {
+	defer conn.Close()
+	cred, err := conn.Peer()
+	if err != nil {
+		return
+	}
+	if cred.Uid != 0 && int(cred.Uid) != os.Getuid() {
+		c.s.log.Logf("WARN", "control: refused uid %d (pid %d)", cred.Uid, cred.Pid)
+		conn.Send(&ipc.Output{Data: fmt.Sprintf("ERROR (permission denied): uid %d may not control this taskmaster\n", cred.Uid)}, time.Second)
+		conn.Send(&ipc.Done{Code: 1}, time.Second)
+		return
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	m, files, err := conn.Recv()
+	for _, f := range files {
+		f.Close()
+	}
+	req, ok := m.(*ipc.Request)
+	if err != nil || !ok {
+		return
+	}
+	conn.SetReadDeadline(time.Time{})
+	w := &packetWriter{conn: conn}
+	code := c.s.Exec(req.Args, w)
+	if w.err == nil {
+		conn.Send(&ipc.Done{Code: code}, 5*time.Second)
+	}
+}
+
+// packetWriter turns a command's output into Output packets.
+type packetWriter struct {
+	conn *ipc.Conn
+	err  error
+}
+
+func (w *packetWriter) Write(b []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	const chunk = ipc.MaxPacket / 2
+	for i := 0; i < len(b); i += chunk {
+		end := min(i+chunk, len(b))
+		if err := w.conn.Send(&ipc.Output{Data: string(b[i:end])}, 5*time.Second); err != nil {
+			w.err = err
+			return i, err
+		}
+	}
+	return len(b), nil
+}

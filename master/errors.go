@@ -1,0 +1,11 @@
+package master
+
+import "errors"
+
+var (
+	ErrAlreadyStarted = errors.New("already started")
+	ErrNotRunning     = errors.New("not running")
+	ErrNoSuchProcess  = errors.New("no such process")
+	ErrTransition     = errors.New("invalid transition")
+	ErrLocked         = errors.New("another taskmaster is running")
+)

@@ -1,0 +1,314 @@
+package master
+
+import (
+	"fmt"
+	"slices"
+	"syscall"
+	"time"
+
+	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/ipc"
+)
+
+// Worker is the master's handle on one tm-worker, as the state machine
+// sees it. Calls only queue orders: none blocks.
+type Worker interface {
+	Start()
+	Stop(sig syscall.Signal, timeout time.Duration)
+	Signal(sig syscall.Signal)
+	Status(ipc.Status)
+	Quit()
+}
+
+// env is what a Process needs from its owner. Every method is called on
+// the owner's loop goroutine.
+type env interface {
+	Clock
+	// Post runs f on the loop goroutine (used by timers).
+	Post(f func())
+	// NewWorker starts a worker for p, or fails with a spawn error.
+	NewWorker(p *Process) (Worker, error)
+	// Changed is told of every state change, after it happened.
+	Changed(p *Process, from State, ev Event)
+}
+
+// Exit is how a job ended.
+type Exit struct {
+	Pid    int
+	Code   int // -1 when killed by Signal
+	Signal syscall.Signal
+	Killed bool // SIGKILLed after stoptime
+}
+
+func (e Exit) String() string {
+	if e.Code < 0 {
+		return "signal " + config.SignalName(e.Signal)
+	}
+	return fmt.Sprintf("code %d", e.Code)
+}
+
+// Process is the state machine of one process slot. It is owned by the
+// loop goroutine: no method may be called from elsewhere.
+type Process struct {
+	Name    string // "web" or "web:web_00"
+	Program *config.Program
+
+	env    env
+	state  State
+	w      Worker // nil: no worker
+	pid    int    // the job's pid; 0 when none
+	since  time.Time
+	start  time.Time // when the job last started
+	exit   Exit
+	tries  int    // failed attempts since the last RUNNING (supervisor's backoff)
+	spawn  string // the last spawn error
+	timer  Timer
+	gen    int  // invalidates timers that fired after being replaced
+	again  bool // start again once stopped (a reload that reshapes it)
+	starts int  // automatic restarts and retries since the last manual start
+	ran    bool // ever started
+}
+
+func newProcess(name string, prog *config.Program, e env) *Process {
+	return &Process{Name: name, Program: prog, env: e, since: e.Now()}
+}
+
+// State returns the current state.
+func (p *Process) State() State { return p.state }
+
+// Pid returns the job's pid, 0 when none runs.
+func (p *Process) Pid() int { return p.pid }
+
+// Start is a manual start. It fails if the process is already active.
+func (p *Process) Start() error {
+	if p.state.active() {
+		return ErrAlreadyStarted
+	}
+	p.tries, p.starts, p.spawn = 0, 0, ""
+	p.spawnJob("start requested")
+	return nil
+}
+
+// Stop is a manual stop.
+func (p *Process) Stop() error {
+	p.again = false
+	switch p.state {
+	case Starting, Running:
+		p.stopJob()
+	case Backoff:
+		p.cancelTimer()
+		p.quitWorker()
+		p.setState(Stopped, Event{Msg: "stopped while in backoff"})
+	case Stopping:
+	default:
+		return ErrNotRunning
+	}
+	return nil
+}
+
+// Signal forwards sig to the job.
+func (p *Process) Signal(sig syscall.Signal) error {
+	if p.pid == 0 || p.w == nil {
+		return ErrNotRunning
+	}
+	p.w.Signal(sig)
+	return nil
+}
+
+func (p *Process) spawnJob(why string) {
+	if p.w == nil {
+		w, err := p.env.NewWorker(p)
+		if err != nil {
+			p.setState(Starting, Event{Msg: why})
+			p.spawnFailed(err.Error())
+			return
+		}
+		p.w = w
+	}
+	p.ran = true
+	p.setState(Starting, Event{Msg: why})
+	p.w.Start()
+}
+
+func (p *Process) stopJob() {
+	p.cancelTimer()
+	p.setState(Stopping, Event{Msg: fmt.Sprintf("stopping with SIG%s", config.SignalName(p.Program.StopSignal))})
+	p.w.Stop(p.Program.StopSignal, p.Program.StopTime)
+}
+
+// OnStarted: the worker exec'd the job.
+func (p *Process) OnStarted(pid int, at time.Time) {
+	p.pid, p.start = pid, at
+	p.env.Changed(p, p.state, Event{Msg: "spawned", Pid: pid})
+	if p.state != Starting {
+		return // stopping already: the exit will follow
+	}
+	if p.Program.StartTime <= 0 {
+		p.running()
+		return
+	}
+	p.arm(p.Program.StartTime, func() {
+		if p.state == Starting {
+			p.running()
+		}
+	})
+}
+
+func (p *Process) running() {
+	p.tries = 0
+	p.setState(Running, Event{Msg: fmt.Sprintf("running for more than %s", p.Program.StartTime)})
+}
+
+// OnSpawnError: a Start produced no process.
+func (p *Process) OnSpawnError(reason string) {
+	switch p.state {
+	case Starting:
+		p.spawnFailed(reason)
+	case Stopping:
+		// Stopped before the start failed: there is nothing to wait for.
+		p.spawn = reason
+		p.stopped(Exit{Code: -1})
+	}
+}
+
+// OnWorkerFailed: the worker could not set up (output file, chdir, user);
+// it exits. For the slot this is a spawn error.
+func (p *Process) OnWorkerFailed(reason string) {
+	p.w = nil
+	p.OnSpawnError(reason)
+}
+
+func (p *Process) spawnFailed(reason string) {
+	p.spawn = reason
+	p.failedAttempt("spawn error: "+reason, 0)
+}
+
+// OnExited: the job ended with e.
+func (p *Process) OnExited(e Exit) {
+	p.exit, p.pid = e, 0
+	switch p.state {
+	case Starting:
+		p.cancelTimer()
+		p.failedAttempt(fmt.Sprintf("exited too quickly (%s)", e), e.Pid)
+	case Running:
+		p.exitedRunning(e)
+	case Stopping:
+		p.stopped(e)
+	}
+}
+
+func (p *Process) exitedRunning(e Exit) {
+	expected := e.Code >= 0 && slices.Contains(p.Program.ExitCodes, e.Code)
+	restart := p.Program.AutoRestart == config.RestartAlways ||
+		(p.Program.AutoRestart == config.RestartUnexpected && !expected)
+	what := "expectedly"
+	if !expected {
+		what = "unexpectedly"
+	}
+	msg := fmt.Sprintf("exited %s (%s)", what, e)
+	if restart {
+		msg += "; restarting"
+	}
+	p.setState(Exited, Event{Msg: msg, Pid: e.Pid, Warn: !expected})
+	if restart {
+		p.starts++
+		p.spawnJob("autorestart")
+		return
+	}
+	p.quitWorker()
+}
+
+func (p *Process) stopped(e Exit) {
+	msg := fmt.Sprintf("stopped (%s)", e)
+	if e.Killed {
+		msg = fmt.Sprintf("killed with SIGKILL after stoptime %s", p.Program.StopTime)
+	}
+	p.setState(Stopped, Event{Msg: msg, Pid: e.Pid, Warn: e.Killed})
+	if p.again {
+		p.again = false
+		p.tries, p.starts, p.spawn = 0, 0, ""
+		p.spawnJob("restart")
+		return
+	}
+	p.quitWorker()
+}
+
+// failedAttempt handles a start that did not reach RUNNING: BACKOFF with a
+// delay one second longer per failure, FATAL after startretries retries.
+func (p *Process) failedAttempt(why string, pid int) {
+	p.tries++
+	if p.tries > p.Program.StartRetries {
+		p.quitWorker()
+		p.setState(Fatal, Event{Msg: fmt.Sprintf("gave up after %d attempts: %s", p.tries, why), Pid: pid, Warn: true})
+		return
+	}
+	delay := time.Duration(p.tries) * time.Second
+	p.setState(Backoff, Event{Msg: fmt.Sprintf("%s; attempt %d of %d, retry in %s", why, p.tries, 1+p.Program.StartRetries, delay), Pid: pid, Warn: true})
+	p.arm(delay, func() {
+		if p.state == Backoff {
+			p.starts++
+			p.spawnJob("retry")
+		}
+	})
+}
+
+// OnWorkerLost: the worker died or broke the protocol. Its job died with
+// it (PR_SET_PDEATHSIG), so this is the job's exit as well.
+func (p *Process) OnWorkerLost(why string) {
+	p.w = nil
+	pid := p.pid
+	p.env.Changed(p, p.state, Event{Msg: "worker lost: " + why, Pid: pid, Warn: true})
+	switch p.state {
+	case Starting, Running, Stopping:
+		p.OnExited(Exit{Pid: pid, Code: -1, Signal: syscall.SIGKILL})
+	}
+}
+
+func (p *Process) arm(d time.Duration, f func()) {
+	p.cancelTimer()
+	p.gen++
+	gen := p.gen
+	p.timer = p.env.AfterFunc(d, func() {
+		p.env.Post(func() {
+			if gen == p.gen {
+				p.timer = nil
+				f()
+			}
+		})
+	})
+}
+
+func (p *Process) cancelTimer() {
+	if p.timer != nil {
+		p.timer.Stop()
+		p.timer = nil
+	}
+	p.gen++
+}
+
+func (p *Process) quitWorker() {
+	if p.w != nil {
+		p.w.Quit()
+		p.w = nil
+	}
+}
+
+// setState is the one place the state changes. It refuses a move the
+// state table does not allow.
+func (p *Process) setState(to State, ev Event) error {
+	from := p.state
+	if from != to && !canMove(from, to) {
+		err := fmt.Errorf("%s: %w %s -> %s", p.Name, ErrTransition, from, to)
+		p.env.Changed(p, from, Event{Msg: err.Error(), Err: true})
+		return err
+	}
+	p.state, p.since = to, p.env.Now()
+	if ev.Pid == 0 {
+		ev.Pid = p.pid
+	}
+	if p.w != nil {
+		p.w.Status(ipc.Status{State: to.String(), Restarts: p.starts, Error: p.spawn})
+	}
+	p.env.Changed(p, from, ev)
+	return nil
+}

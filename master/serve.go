@@ -1,0 +1,76 @@
+package master
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/taskmaster/taskmaster/config"
+)
+
+// ServeOptions describe one run of the master.
+type ServeOptions struct {
+	Config *config.Config
+	// Shell runs the foreground shell; nil runs headless (--no-shell).
+	// It must return when the master shuts down or on its own EOF (after
+	// asking for shutdown).
+	Shell func(s *Supervisor)
+	Stderr io.Writer
+}
+
+// Serve runs a master until it is shut down and returns the exit code.
+func Serve(o ServeOptions) int {
+	// Descriptors inherited from whoever started us must not reach jobs.
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	cfg := o.Config
+	rd, err := LockRunDir(cfg.Global.RunDir)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
+		return 1
+	}
+	defer rd.Release()
+	log, err := OpenEventLog(cfg.Global.LogFile, RealClock{})
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
+		return 1
+	}
+	defer log.Close()
+	s := New(cfg, log, Options{})
+	ctl, err := Listen(s, cfg.Global.Socket)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
+		return 1
+	}
+	defer ctl.Close()
+	go ctl.Serve()
+
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
+	defer signal.Stop(sigs)
+	go s.handleSignals(sigs)
+	if o.Shell != nil {
+		go o.Shell(s)
+	}
+	s.Run()
+	return 0
+}
+
+func (s *Supervisor) handleSignals(sigs <-chan os.Signal) {
+	for sig := range sigs {
+		switch sig {
+		case syscall.SIGTERM, syscall.SIGINT:
+			s.log.Logf("INFO", "received %s", sig)
+			s.Shutdown()
+		case syscall.SIGUSR2:
+			if err := s.log.Reopen(); err != nil {
+				s.log.Logf("ERROR", "reopen: %v", err)
+			}
+		case syscall.SIGHUP:
+			s.log.Logf("INFO", "received SIGHUP")
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package master
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"syscall"
+	"time"
+
+	"github.com/taskmaster/taskmaster/ipc"
+)
+
+// sendTimeout bounds a write to a worker. A worker that does not read for
+// this long is broken and gets killed.
+const sendTimeout = 2 * time.Second
+
+// workerEnv is the worker process's own environment. Job settings travel
+// in the Spec, never here. The Go runtime settings keep an idle worker
+// small: one P, an eager GC.
+var workerEnv = []string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1"}
+
+// workerProc is the master side of one tm-worker. Its fields are owned by
+// the loop goroutine, except conn and proc which the reader and writer
+// goroutines use.
+type workerProc struct {
+	s       *Supervisor
+	p       *Process
+	proc    *os.Process
+	conn    *ipc.Conn
+	out     chan ipc.Message // the writer's queue; closed when the worker is gone
+	ready   bool
+	pending int  // Starts not yet answered by Started or SpawnError
+	dead    bool // reaped
+	broken  string
+}
+
+// spawnWorker re-execs this binary as tm-worker for p and sends its Spec.
+func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
+	conn, child, err := ipc.Pair()
+	if err != nil {
+		return nil, err
+	}
+	defer child.Close()
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+	}
+	defer null.Close()
+	proc, err := os.StartProcess(s.opts.Exe, []string{"tm-worker", p.Name}, &os.ProcAttr{
+		Env:   workerEnv,
+		Files: []*os.File{null, null, os.Stderr, child},
+		// Its own group: a Ctrl-C on the master's terminal is the
+		// master's to handle, not the workers'.
+		Sys: &syscall.SysProcAttr{Setpgid: true},
+	})
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	wp := &workerProc{s: s, p: p, proc: proc, conn: conn, out: make(chan ipc.Message, 32)}
+	s.workers[wp] = true
+	wp.out <- s.spec(p)
+	go wp.write()
+	go wp.read()
+	return wp, nil
+}
+
+func (s *Supervisor) spec(p *Process) *ipc.Spec {
+	prog := p.Program
+	keys := make([]string, 0, len(prog.Env))
+	for k := range prog.Env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	jobEnv := make([]string, 0, len(keys))
+	for _, k := range keys {
+		jobEnv = append(jobEnv, k+"="+prog.Env[k])
+	}
+	return &ipc.Spec{
+		Name: p.Name, Argv: prog.Argv, Env: os.Environ(), JobEnv: jobEnv,
+		Dir: prog.WorkingDir, Umask: prog.Umask, UID: prog.UID, GID: prog.GID,
+		NoNewPrivs: prog.NoNewPrivs, Stdout: prog.Stdout, Stderr: prog.Stderr,
+		StopSignal: int(prog.StopSignal), StopTimeMs: prog.StopTime.Milliseconds(),
+	}
+}
+
+func (wp *workerProc) Start() {
+	wp.pending++
+	wp.send(&ipc.Start{})
+}
+
+func (wp *workerProc) Stop(sig syscall.Signal, timeout time.Duration) {
+	wp.send(&ipc.Stop{Signal: int(sig), TimeoutMs: timeout.Milliseconds()})
+}
+
+func (wp *workerProc) Signal(sig syscall.Signal) { wp.send(&ipc.Signal{Signal: int(sig)}) }
+
+func (wp *workerProc) Status(st ipc.Status) { wp.send(&st) }
+
+func (wp *workerProc) Quit() { wp.send(&ipc.Quit{}) }
+
+// send queues m without blocking the loop. A full queue means the worker
+// stopped reading: it is killed.
+func (wp *workerProc) send(m ipc.Message) {
+	if wp.dead {
+		return
+	}
+	select {
+	case wp.out <- m:
+	default:
+		wp.kill("does not read its orders")
+	}
+}
+
+// kill ends a broken worker; its reader then reports it gone.
+func (wp *workerProc) kill(why string) {
+	if wp.broken == "" {
+		wp.broken = why
+		wp.s.log.Write(wp.p.Name, Event{Msg: "killing worker: " + why, Err: true})
+	}
+	wp.proc.Kill()
+}
+
+func (wp *workerProc) write() {
+	defer wp.conn.CloseWrite()
+	for m := range wp.out {
+		if err := wp.conn.Send(m, sendTimeout); err != nil {
+			wp.proc.Kill()
+			for range wp.out {
+			}
+			return
+		}
+	}
+}
+
+// read forwards the worker's messages to the loop, then reaps the worker.
+func (wp *workerProc) read() {
+	var why string
+	for {
+		m, files, err := wp.conn.Recv()
+		for _, f := range files {
+			f.Close()
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			why = fmt.Sprintf("bad packet: %v", err)
+			wp.proc.Kill()
+			break
+		}
+		wp.s.Post(func() { wp.handle(m) })
+	}
+	state, _ := wp.proc.Wait()
+	wp.conn.Close()
+	wp.s.Post(func() { wp.gone(state, why) })
+}
+
+// handle checks one message from a worker against what the master expects:
+// a worker runs job code's neighbour and is not trusted.
+func (wp *workerProc) handle(m ipc.Message) {
+	if wp.dead || wp.broken != "" {
+		return
+	}
+	p := wp.p
+	current := p.w == Worker(wp)
+	switch m := m.(type) {
+	case *ipc.Ready:
+		if wp.ready {
+			wp.kill("sent Ready twice")
+			return
+		}
+		wp.ready = true
+	case *ipc.Started:
+		if !wp.answer(m) || m.Pid <= 0 || (current && p.pid != 0) {
+			wp.kill(fmt.Sprintf("unexpected Started pid %d", m.Pid))
+			return
+		}
+		if current {
+			p.OnStarted(m.Pid, time.UnixMilli(m.UnixMs))
+		}
+	case *ipc.SpawnError:
+		if !wp.answer(m) {
+			wp.kill("unexpected SpawnError")
+			return
+		}
+		if current {
+			p.OnSpawnError(m.Reason)
+		}
+	case *ipc.Exited:
+		if !current || m.Pid != p.pid || m.Pid == 0 {
+			wp.kill(fmt.Sprintf("Exited for pid %d, which is not its job", m.Pid))
+			return
+		}
+		p.OnExited(Exit{Pid: m.Pid, Code: m.Code, Signal: syscall.Signal(m.Signal), Killed: m.Killed})
+	case *ipc.Failed:
+		if current {
+			p.OnWorkerFailed(m.Reason)
+		}
+	default:
+		wp.kill(fmt.Sprintf("sent a %s message", m.Kind()))
+	}
+}
+
+// answer accounts for a reply to a Start; false if none was asked for.
+func (wp *workerProc) answer(ipc.Message) bool {
+	if wp.pending == 0 {
+		return false
+	}
+	wp.pending--
+	return true
+}
+
+// gone runs once the worker process has been reaped.
+func (wp *workerProc) gone(state *os.ProcessState, why string) {
+	wp.dead = true
+	close(wp.out)
+	delete(wp.s.workers, wp)
+	if why == "" {
+		why = wp.broken
+	}
+	if wp.p.w == Worker(wp) {
+		if why == "" {
+			why = fmt.Sprintf("worker %s", exitText(state))
+		}
+		wp.p.OnWorkerLost(why)
+	}
+	wp.s.checkShutdown()
+}
+
+func exitText(st *os.ProcessState) string {
+	if st == nil {
+		return "vanished"
+	}
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return "killed by signal " + ws.Signal().String()
+	}
+	return fmt.Sprintf("exited with code %d", st.ExitCode())
+}
+

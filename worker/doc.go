@@ -1,0 +1,24 @@
+// Package worker is tm-worker: the process that owns one supervised job.
+//
+// The master re-execs its own binary with argv[0] "tm-worker" and argv[1]
+// the process name, the worker's end of a SOCK_SEQPACKET socketpair on fd 3.
+// Main runs before anything else in that process and never returns. In
+// order, the worker:
+//
+//  1. reads its ipc.Spec (the only source of job settings);
+//  2. does the privileged set-up: opens the job's output files;
+//  3. drops privileges irrevocably (setgroups, setgid, setuid), reads them
+//     back and verifies that setuid(0) now fails;
+//  4. applies umask and working directory;
+//  5. reports Ready, then runs jobs on the master's orders, one at a time.
+//
+// Invariants: the worker is the job's parent and reaps it, so an exit
+// status is reported exactly once per Started and no zombie remains. The
+// job runs in its own process group with PR_SET_PDEATHSIG (from the one
+// locked OS thread that forks), so it dies with its worker. The job sees
+// exactly fds 0, 1 and 2. When the master's end of the socket closes, the
+// worker stops its job (stopsignal, then SIGKILL after stoptime) and exits.
+//
+// The worker does not decide policy: restarts, backoff and states are the
+// master's. It only executes and reports.
+package worker

@@ -1,0 +1,231 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/taskmaster/taskmaster/ipc"
+)
+
+// job is the running child. Its pid is also its process group id.
+type job struct {
+	pid      int
+	stopping bool
+	killed   bool        // SIGKILLed after the stop timeout
+	timer    *time.Timer // stop timeout; nil unless stopping
+}
+
+// loop serves the master until it says Quit or goes away, then stops the
+// job and returns the worker's exit code.
+func (w *worker) loop() int {
+	msgs := make(chan ipc.Message, 4)
+	go w.read(msgs)
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
+	// The terminal's hangup belongs to the master (it means reload there).
+	signal.Ignore(syscall.SIGHUP)
+	// Orphaned grandchildren reparent to us, so we reap them: no zombies.
+	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+	quitting := false
+	for !quitting || w.job != nil {
+		var timeout <-chan time.Time
+		if w.job != nil && w.job.timer != nil {
+			timeout = w.job.timer.C
+		}
+		select {
+		case m, ok := <-msgs:
+			if !ok {
+				msgs = nil
+				quitting = true
+				w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
+				continue
+			}
+			if w.handle(m) {
+				quitting = true
+			}
+		case s := <-sigs:
+			if s == syscall.SIGCHLD {
+				w.reap()
+				continue
+			}
+			quitting = true
+			w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
+		case <-timeout:
+			w.kill()
+		}
+	}
+	return exitOK
+}
+
+// read forwards the master's messages until EOF or a broken packet.
+func (w *worker) read(out chan<- ipc.Message) {
+	defer close(out)
+	for {
+		m, files, err := w.conn.Recv()
+		for _, f := range files {
+			f.Close()
+		}
+		if err != nil {
+			return
+		}
+		out <- m
+	}
+}
+
+// handle executes one order; it returns true for Quit.
+func (w *worker) handle(m ipc.Message) bool {
+	switch m := m.(type) {
+	case *ipc.Start:
+		w.start()
+	case *ipc.Stop:
+		w.stop(syscall.Signal(m.Signal), time.Duration(m.TimeoutMs)*time.Millisecond)
+	case *ipc.Signal:
+		if w.job != nil {
+			signalGroup(w.job.pid, syscall.Signal(m.Signal))
+		}
+	case *ipc.Quit:
+		w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
+		return true
+	}
+	return false
+}
+
+func (w *worker) start() {
+	if w.job != nil {
+		w.send(&ipc.SpawnError{Reason: "already running"})
+		return
+	}
+	path, err := lookPath(w.spec.Argv[0], envPath(w.env))
+	if err != nil {
+		w.send(&ipc.SpawnError{Reason: err.Error()})
+		return
+	}
+	pid, err := syscall.ForkExec(path, w.spec.Argv, &syscall.ProcAttr{
+		Env:   w.env,
+		Files: []uintptr{w.stdin.Fd(), w.stdout.Fd(), w.stderr.Fd()},
+		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
+	})
+	if err != nil {
+		w.send(&ipc.SpawnError{Reason: execError(path, err)})
+		return
+	}
+	w.job = &job{pid: pid}
+	w.send(&ipc.Started{Pid: pid, UnixMs: time.Now().UnixMilli()})
+}
+
+// stop sends sig to the job's group and arms the SIGKILL timeout. A second
+// stop while stopping changes nothing.
+func (w *worker) stop(sig syscall.Signal, timeout time.Duration) {
+	if w.job == nil || w.job.stopping {
+		return
+	}
+	w.job.stopping = true
+	signalGroup(w.job.pid, sig)
+	// A job stopped by SIGSTOP would never see sig: wake it, as supervisor does.
+	signalGroup(w.job.pid, syscall.SIGCONT)
+	w.job.timer = time.NewTimer(timeout)
+}
+
+func (w *worker) kill() {
+	if w.job == nil {
+		return
+	}
+	w.job.killed = true
+	signalGroup(w.job.pid, syscall.SIGKILL)
+}
+
+// reap collects every exited child; only the job's exit is reported.
+func (w *worker) reap() {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return
+		}
+		if w.job != nil && pid == w.job.pid {
+			w.exited(ws)
+		}
+	}
+}
+
+func (w *worker) exited(ws unix.WaitStatus) {
+	j := w.job
+	w.job = nil
+	if j.timer != nil {
+		j.timer.Stop()
+	}
+	if j.stopping {
+		// Leave nothing of the job behind: its group's stragglers go too.
+		unix.Kill(-j.pid, syscall.SIGKILL)
+	}
+	m := &ipc.Exited{Pid: j.pid, Code: ws.ExitStatus(), Killed: j.killed}
+	if ws.Signaled() {
+		m.Code = -1
+		m.Signal = int(ws.Signal())
+	}
+	w.send(m)
+}
+
+// signalGroup signals the job's process group, or the job alone if it has
+// left its group (setsid, setpgid).
+func signalGroup(pid int, sig syscall.Signal) {
+	if err := unix.Kill(-pid, sig); errors.Is(err, unix.ESRCH) {
+		unix.Kill(pid, sig)
+	}
+}
+
+func envPath(env []string) string {
+	for i := len(env) - 1; i >= 0; i-- {
+		if v, ok := strings.CutPrefix(env[i], "PATH="); ok {
+			return v
+		}
+	}
+	return "/usr/local/bin:/usr/bin:/bin"
+}
+
+// lookPath finds the executable as supervisor does, with its messages.
+func lookPath(file, path string) (string, error) {
+	if strings.Contains(file, "/") {
+		return file, checkExecutable(file)
+	}
+	for _, dir := range filepath.SplitList(path) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, file)
+		if checkExecutable(p) == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("can't find command '%s'", file)
+}
+
+func checkExecutable(p string) error {
+	st, err := os.Stat(p)
+	if err != nil {
+		return fmt.Errorf("can't find command '%s'", p)
+	}
+	if st.IsDir() || unix.Access(p, unix.X_OK) != nil {
+		return fmt.Errorf("command at '%s' is not executable", p)
+	}
+	return nil
+}
+
+func execError(path string, err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOENT):
+		return fmt.Sprintf("can't find command '%s'", path)
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.ENOEXEC):
+		return fmt.Sprintf("command at '%s' is not executable", path)
+	}
+	return fmt.Sprintf("couldn't exec %s: %v", path, err)
+}

@@ -1,0 +1,76 @@
+package worker
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/taskmaster/taskmaster/ipc"
+)
+
+// Exit codes of the worker process itself, distinct from any job's.
+const (
+	exitOK       = 0
+	exitSetup    = 3 // set-up failed; reported to the master as Failed
+	exitProtocol = 4 // no usable spec or socket
+)
+
+// SocketFD is where the master puts the worker's end of the socketpair.
+const SocketFD = 3
+
+// Main is the worker's entry. Call it first thing in main when argv[0] is
+// "tm-worker"; it never returns.
+func Main() {
+	// PR_SET_PDEATHSIG fires when the parent *thread* exits: every fork
+	// happens on this goroutine, pinned to a thread that lives until exit.
+	runtime.LockOSThread()
+	// Anything inherited beyond the socket must not reach a job.
+	unix.CloseRange(SocketFD+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	os.Exit(run())
+}
+
+func run() int {
+	conn, err := ipc.FileConn(os.NewFile(SocketFD, "master"))
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tm-worker: %v\n", err)
+		return exitProtocol
+	}
+	spec, err := readSpec(conn)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tm-worker: %v\n", err)
+		return exitProtocol
+	}
+	w, err := setup(spec)
+	if err != nil {
+		conn.Send(&ipc.Failed{Reason: err.Error()}, time.Second)
+		return exitSetup
+	}
+	w.conn = conn
+	if err := conn.Send(&ipc.Ready{UID: os.Getuid(), GID: os.Getgid()}, 0); err != nil {
+		return exitProtocol
+	}
+	return w.loop()
+}
+
+func readSpec(conn *ipc.Conn) (*ipc.Spec, error) {
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	defer conn.SetReadDeadline(time.Time{})
+	m, files, err := conn.Recv()
+	for _, f := range files {
+		f.Close()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read spec: %w", err)
+	}
+	spec, ok := m.(*ipc.Spec)
+	if !ok {
+		return nil, fmt.Errorf("read spec: got %s", m.Kind())
+	}
+	if len(spec.Argv) == 0 {
+		return nil, fmt.Errorf("read spec: empty argv")
+	}
+	return spec, nil
+}
