@@ -375,4 +375,3 @@ func cmdShutdown(s *Supervisor, args []string, out io.Writer) int {
 	fmt.Fprintln(out, "Shut down")
 	return 0
 }
-

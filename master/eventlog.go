@@ -93,4 +93,3 @@ func (l *EventLog) Close() error {
 func (l *EventLog) Logf(level string, format string, args ...any) {
 	l.Write("", Event{Msg: fmt.Sprintf(format, args...), Warn: level == "WARN", Err: level == "ERROR"})
 }
-

@@ -75,11 +75,11 @@ func (w *fakeWorker) Quit()             { w.orders = append(w.orders, "quit") }
 // every state change recorded.
 type fakeEnv struct {
 	*fakeClock
-	t       *testing.T
-	workers []*fakeWorker
+	t        *testing.T
+	workers  []*fakeWorker
 	spawnErr error
-	states  []State
-	events  []Event
+	states   []State
+	events   []Event
 }
 
 func newFakeEnv(t *testing.T) *fakeEnv { return &fakeEnv{fakeClock: newFakeClock(), t: t} }

@@ -18,7 +18,7 @@ type ServeOptions struct {
 	// Shell runs the foreground shell; nil runs headless (--no-shell).
 	// It must return when the master shuts down or on its own EOF (after
 	// asking for shutdown).
-	Shell func(s *Supervisor)
+	Shell  func(s *Supervisor)
 	Stderr io.Writer
 }
 

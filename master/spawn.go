@@ -240,4 +240,3 @@ func exitText(st *os.ProcessState) string {
 	}
 	return fmt.Sprintf("exited with code %d", st.ExitCode())
 }
-
