@@ -18,8 +18,15 @@ const sendTimeout = 2 * time.Second
 
 // workerEnv is the worker process's own environment. Job settings travel
 // in the Spec, never here. The Go runtime settings keep an idle worker
-// small: one P, an eager GC.
-var workerEnv = []string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1"}
+// small: one P, an eager GC. GORACE passes through for race-enabled test
+// builds.
+func workerEnv() []string {
+	env := []string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1"}
+	if v, ok := os.LookupEnv("GORACE"); ok {
+		env = append(env, "GORACE="+v)
+	}
+	return env
+}
 
 // workerProc is the master side of one tm-worker. Its fields are owned by
 // the loop goroutine, except conn and proc which the reader and writer
@@ -50,7 +57,7 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 	}
 	defer null.Close()
 	proc, err := os.StartProcess(s.opts.Exe, []string{"tm-worker", p.Name}, &os.ProcAttr{
-		Env:   workerEnv,
+		Env:   workerEnv(),
 		Files: []*os.File{null, null, os.Stderr, child},
 		// Its own group: a Ctrl-C on the master's terminal is the
 		// master's to handle, not the workers'.
