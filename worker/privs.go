@@ -18,47 +18,62 @@ type account struct {
 	gid               int
 }
 
-// dropPrivileges switches the worker to uid and gid for good: supplementary
-// groups (initgroups semantics, never root's), then gid, then uid, then
-// reads every id back and proves that root cannot be regained. uid and gid
-// of -1 leave the identity unchanged. It returns the user's account when
-// the user changed. syscall's Set* apply to every thread of the process.
-func dropPrivileges(uid, gid int) (*account, error) {
+// identity is who the job runs as, resolved before any file is opened so
+// that files created for the job get its owner.
+type identity struct {
+	uid, gid int
+	groups   []int
+	acct     *account // nil when the user does not change
+}
+
+// resolveIdentity fills in the user's primary group and supplementary
+// groups (initgroups semantics, never root's). uid and gid of -1 keep the
+// current ones; nil means nothing changes at all.
+func resolveIdentity(uid, gid int) (*identity, error) {
 	if uid < 0 && gid < 0 {
 		return nil, nil
 	}
-	var acct *account
+	id := &identity{uid: uid, gid: gid}
 	if uid >= 0 {
 		a, err := lookupAccount(uid)
 		if err != nil {
 			return nil, err
 		}
-		acct = a
+		id.acct = a
 		if gid < 0 {
-			gid = a.gid
+			id.gid = a.gid
 		}
+	} else {
+		id.uid = os.Getuid()
 	}
-	if uid < 0 {
-		uid = os.Getuid()
-	}
-	groups := []int{gid}
-	if acct != nil && acct.name != "" {
-		g, err := memberGroups(acct.name, gid)
+	id.groups = []int{id.gid}
+	if id.acct != nil && id.acct.name != "" {
+		g, err := memberGroups(id.acct.name, id.gid)
 		if err != nil {
 			return nil, err
 		}
-		groups = g
+		id.groups = g
+	}
+	return id, nil
+}
+
+// dropPrivileges switches the worker to id for good: supplementary groups,
+// then gid, then uid; then it reads every id back and proves that root
+// cannot be regained. syscall's Set* apply to every thread of the process.
+func dropPrivileges(id *identity) error {
+	if id == nil {
+		return nil
 	}
 	if os.Geteuid() != 0 {
-		if uid == os.Geteuid() && gid == os.Getegid() {
-			return acct, nil
+		if id.uid == os.Geteuid() && id.gid == os.Getegid() {
+			return nil
 		}
-		return nil, fmt.Errorf("run as uid %d gid %d: taskmaster is not running as root", uid, gid)
+		return fmt.Errorf("run as uid %d gid %d: taskmaster is not running as root", id.uid, id.gid)
 	}
-	if err := setIDs(uid, gid, groups); err != nil {
-		return nil, err
+	if err := setIDs(id.uid, id.gid, id.groups); err != nil {
+		return err
 	}
-	return acct, verifyIDs(uid, gid, groups)
+	return verifyIDs(id.uid, id.gid, id.groups)
 }
 
 func setIDs(uid, gid int, groups []int) error {

@@ -32,14 +32,17 @@ func setup(spec *ipc.Spec) (*worker, error) {
 	if w.stdin, err = os.Open(os.DevNull); err != nil {
 		return nil, fmt.Errorf("open stdin %s: %w", os.DevNull, err)
 	}
-	if w.stdout, err = openOutput(spec.Stdout, spec.UID, spec.GID); err != nil {
+	id, err := resolveIdentity(spec.UID, spec.GID)
+	if err != nil {
+		return nil, err
+	}
+	if w.stdout, err = openOutput(spec.Stdout, id); err != nil {
 		return nil, fmt.Errorf("open stdout %s: %w", spec.Stdout, err)
 	}
-	if w.stderr, err = openOutput(spec.Stderr, spec.UID, spec.GID); err != nil {
+	if w.stderr, err = openOutput(spec.Stderr, id); err != nil {
 		return nil, fmt.Errorf("open stderr %s: %w", spec.Stderr, err)
 	}
-	acct, err := dropPrivileges(spec.UID, spec.GID)
-	if err != nil {
+	if err := dropPrivileges(id); err != nil {
 		return nil, err
 	}
 	if spec.NoNewPrivs {
@@ -55,14 +58,14 @@ func setup(spec *ipc.Spec) (*worker, error) {
 			return nil, fmt.Errorf("chdir %s: %w", spec.Dir, err)
 		}
 	}
-	w.env = jobEnv(spec, acct)
+	w.env = jobEnv(spec, id)
 	return w, nil
 }
 
 // openOutput opens a job's output file for appending, or /dev/null for
 // "". A file it creates is given to the job's user; an existing one keeps
 // its owner, so a config cannot make taskmaster chown an arbitrary file.
-func openOutput(path string, uid, gid int) (*os.File, error) {
+func openOutput(path string, id *identity) (*os.File, error) {
 	if path == "" {
 		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
 	}
@@ -74,8 +77,8 @@ func openOutput(path string, uid, gid int) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if uid >= 0 || gid >= 0 {
-		if err := f.Chown(uid, gid); err != nil {
+	if id != nil {
+		if err := f.Chown(id.uid, id.gid); err != nil {
 			f.Close()
 			return nil, fmt.Errorf("chown: %w", err)
 		}
@@ -85,13 +88,14 @@ func openOutput(path string, uid, gid int) (*os.File, error) {
 
 // jobEnv layers the job's environment: the master's, then the account's
 // identity when the job runs as another user, then the config's env.
-func jobEnv(spec *ipc.Spec, acct *account) []string {
+func jobEnv(spec *ipc.Spec, id *identity) []string {
 	env := append([]string(nil), spec.Env...)
-	if acct != nil {
-		env = setEnv(env, "HOME", acct.home)
-		env = setEnv(env, "USER", acct.name)
-		env = setEnv(env, "LOGNAME", acct.name)
-		env = setEnv(env, "SHELL", acct.shell)
+	if id != nil && id.acct != nil {
+		a := id.acct
+		env = setEnv(env, "HOME", a.home)
+		env = setEnv(env, "USER", a.name)
+		env = setEnv(env, "LOGNAME", a.name)
+		env = setEnv(env, "SHELL", a.shell)
 	}
 	for _, kv := range spec.JobEnv {
 		k, v, _ := cut(kv)

@@ -71,11 +71,12 @@ func TestStopKillsAfterStoptime(t *testing.T) {
 	m := startMaster(t, `
 programs:
   stubborn:
-    cmd: "/bin/sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'"
+    cmd: "/bin/sh -c 'trap \"\" TERM; echo $$ >> ready; while :; do sleep 0.1; done'"
     starttime: 0
     stoptime: 1
 `)
 	in := m.waitState("stubborn", "RUNNING", nil)
+	waitLines(t, filepath.Join(m.dir, "ready"), 1)
 	begin := time.Now()
 	out, code := m.ctl("stop", "stubborn")
 	took := time.Since(begin)
@@ -198,12 +199,13 @@ programs:
     numprocs: 2
     starttime: 0
   stubborn:
-    cmd: "/bin/sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'"
+    cmd: "/bin/sh -c 'trap \"\" TERM; echo $$ >> ready; while :; do sleep 0.1; done'"
     starttime: 0
     stoptime: 1
 `)
 	m.waitState("sleeper:sleeper_01", "RUNNING", nil)
 	m.waitState("stubborn", "RUNNING", nil)
+	waitLines(t, filepath.Join(m.dir, "ready"), 1)
 	if n := len(ours(m.marker)); n < 7 {
 		t.Fatalf("only %d processes before the kill", n)
 	}
@@ -219,7 +221,7 @@ func TestShutdownStopsInParallel(t *testing.T) {
 	m := startMaster(t, `
 programs:
   stubborn:
-    cmd: "/bin/sh -c 'trap \"\" TERM; while :; do sleep 0.1; done'"
+    cmd: "/bin/sh -c 'trap \"\" TERM; echo $$ >> ready; while :; do sleep 0.1; done'"
     numprocs: 3
     starttime: 0
     stoptime: 1
@@ -227,6 +229,7 @@ programs:
 	for i := 0; i < 3; i++ {
 		m.waitState(fmt.Sprintf("stubborn:stubborn_%02d", i), "RUNNING", nil)
 	}
+	waitLines(t, filepath.Join(m.dir, "ready"), 3)
 	begin := time.Now()
 	m.cmd.Process.Signal(syscall.SIGTERM)
 	if code := m.waitExit(10 * time.Second); code != 0 {
@@ -239,4 +242,14 @@ programs:
 	if left := ours(m.marker); len(left) != 0 {
 		t.Fatalf("left behind: %v", left)
 	}
+}
+
+// waitLines waits until a file jobs append to has n lines: the jobs have
+// reached the point where they write it (e.g. their trap is set).
+func waitLines(t *testing.T, path string, n int) {
+	t.Helper()
+	waitFor(t, 10*time.Second, fmt.Sprintf("%d lines in %s", n, path), func() bool {
+		b, _ := os.ReadFile(path)
+		return strings.Count(string(b), "\n") >= n
+	})
 }

@@ -1,0 +1,472 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The benchmarks compare taskmaster with Debian's supervisord. Everything
+// here takes a testing.TB, since the harness's helpers take a *testing.T.
+// Measurements read /proc only: polling `ctl status` would itself wake the
+// master and skew what is measured.
+
+// superProc is one supervisor under benchmark: a taskmaster master or a
+// supervisord, run in its own folder and process group.
+type superProc struct {
+	tb      testing.TB
+	kind    string // "taskmaster" or "supervisord"
+	dir     string
+	cfg     string
+	cmd     *exec.Cmd
+	pid     int
+	started time.Time // taken just before the exec
+	out     *syncBuffer
+	exited  chan struct{}
+	marker  string // in the environment of everything it starts
+	once    sync.Once
+}
+
+func newMarker(tb testing.TB, kind string) string {
+	return fmt.Sprintf("TM_BENCH_MARKER=%s-%s-%d", strings.ReplaceAll(tb.Name(), "/", "_"), kind, time.Now().UnixNano())
+}
+
+// benchMaster writes yaml into a new folder and runs `taskmaster -c cfg
+// --no-shell` there. It returns at once: the caller times the start-up.
+func benchMaster(tb testing.TB, yaml string) *superProc {
+	tb.Helper()
+	dir := tb.TempDir()
+	cfg := filepath.Join(dir, "taskmaster.yaml")
+	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	env := os.Environ()
+	if raceEnabled {
+		env = append(env, "GORACE=atexit_sleep_ms=0")
+	}
+	return superStart(tb, "taskmaster", dir, cfg, env, binary, "-c", cfg, "--no-shell")
+}
+
+// haveSupervisord says whether Debian's supervisord can be run.
+func haveSupervisord() bool {
+	_, err1 := exec.LookPath("supervisord")
+	_, err2 := exec.LookPath("supervisorctl")
+	return err1 == nil && err2 == nil
+}
+
+// benchSupervisord runs `supervisord -n -c conf` with its socket, pid file
+// and logs in a new folder. programs is the [program:x] sections.
+func benchSupervisord(tb testing.TB, programs string) *superProc {
+	tb.Helper()
+	dir := tb.TempDir()
+	cfg := filepath.Join(dir, "supervisord.conf")
+	conf := fmt.Sprintf(`[unix_http_server]
+file=%[1]s/supervisor.sock
+chmod=0700
+
+[supervisord]
+nodaemon=true
+logfile=%[1]s/supervisord.log
+pidfile=%[1]s/supervisord.pid
+childlogdir=%[1]s
+minfds=10000
+minprocs=200
+loglevel=warn
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://%[1]s/supervisor.sock
+
+%[2]s`, dir, programs)
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return superStart(tb, "supervisord", dir, cfg, os.Environ(), "supervisord", "-n", "-c", cfg)
+}
+
+func superStart(tb testing.TB, kind, dir, cfg string, env []string, name string, args ...string) *superProc {
+	tb.Helper()
+	s := &superProc{tb: tb, kind: kind, dir: dir, cfg: cfg, out: &syncBuffer{},
+		exited: make(chan struct{}), marker: newMarker(tb, kind)}
+	s.cmd = exec.Command(name, args...)
+	s.cmd.Dir = dir
+	s.cmd.Env = append(env, s.marker)
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.started = time.Now()
+	if err := s.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	s.pid = s.cmd.Process.Pid
+	go func() {
+		s.cmd.Wait()
+		close(s.exited)
+	}()
+	tb.Cleanup(s.stop)
+	return s
+}
+
+// stop shuts the supervisor down gracefully, then kills whatever is left:
+// its process group, and every process carrying its marker (jobs live in
+// process groups of their own) or running the binary under test.
+func (s *superProc) stop() { s.once.Do(s.shutdown) }
+
+func (s *superProc) shutdown() {
+	select {
+	case <-s.exited:
+	default:
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(30 * time.Second):
+			syscall.Kill(-s.pid, syscall.SIGKILL)
+			<-s.exited
+		}
+	}
+	syscall.Kill(-s.pid, syscall.SIGKILL)
+	// Orphans may take a moment to die; make sure none survives.
+	for i := 0; i < 50; i++ {
+		left := s.leftovers()
+		if len(left) == 0 {
+			break
+		}
+		for _, pid := range left {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s.tb.Failed() {
+		s.tb.Logf("%s output:\n%s", s.kind, s.out.String())
+	}
+}
+
+// leftovers lists the live processes carrying the marker and, for
+// taskmaster, running the binary under test.
+func (s *superProc) leftovers() []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() || !alive(pid) {
+			continue
+		}
+		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+		if bytes.Contains(env, []byte(s.marker)) {
+			pids = append(pids, pid)
+			continue
+		}
+		if s.kind == "taskmaster" {
+			if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe == binary {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
+}
+
+// ctlStatus runs the supervisor's own status command and returns name →
+// (state, pid). It is only used outside measurement windows.
+func (s *superProc) ctlStatus() map[string]procInfo {
+	s.tb.Helper()
+	res := map[string]procInfo{}
+	if s.kind == "taskmaster" {
+		cmd := exec.Command(binary, "ctl", "-c", s.cfg, "status", "--json")
+		if raceEnabled {
+			cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
+		}
+		out, _ := cmd.Output()
+		var infos []procInfo
+		if err := json.Unmarshal(out, &infos); err != nil {
+			return res
+		}
+		for _, in := range infos {
+			res[in.Name] = in
+		}
+		return res
+	}
+	out, _ := exec.Command("supervisorctl", "-c", s.cfg, "status").Output()
+	// name   RUNNING   pid 123, uptime 0:00:01
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 2 {
+			continue
+		}
+		in := procInfo{Name: f[0], State: f[1]}
+		if len(f) >= 4 && f[2] == "pid" {
+			in.Pid, _ = strconv.Atoi(strings.TrimSuffix(f[3], ","))
+		}
+		res[f[0]] = in
+	}
+	return res
+}
+
+// waitRunning polls the status command until n processes are RUNNING (and
+// ok accepts the result) and returns when that was first seen.
+func (s *superProc) waitRunning(n int, d time.Duration, ok func(map[string]procInfo) bool) time.Time {
+	s.tb.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		st := s.ctlStatus()
+		running := 0
+		for _, in := range st {
+			if in.State == "RUNNING" {
+				running++
+			}
+		}
+		if running >= n && (ok == nil || ok(st)) {
+			return time.Now()
+		}
+		if time.Now().After(deadline) {
+			s.tb.Fatalf("%s: %d of %d RUNNING after %s", s.kind, running, n, d)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// workers are the processes whose children are the jobs: the master's
+// children (tm-worker) for taskmaster, supervisord itself otherwise.
+func (s *superProc) jobParents() []int {
+	if s.kind == "taskmaster" {
+		return children(s.pid)
+	}
+	return []int{s.pid}
+}
+
+// --- /proc ---
+
+// children lists the children of every thread of pid.
+func children(pid int) []int {
+	var kids []int
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				kids = append(kids, n)
+			}
+		}
+	}
+	return kids
+}
+
+// isSleepJob says whether pid has exec'd `sleep 1000`: before the exec a
+// forked child still shows its parent's command line.
+func isSleepJob(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil {
+		return false
+	}
+	args := strings.Split(string(b), "\x00")
+	return len(args) >= 2 && filepath.Base(args[0]) == "sleep" && args[1] == "1000"
+}
+
+// sleepChild returns a child of parent that has exec'd `sleep 1000` and is
+// not old, or 0.
+func sleepChild(parent, old int) int {
+	for _, k := range children(parent) {
+		if k != old && isSleepJob(k) {
+			return k
+		}
+	}
+	return 0
+}
+
+// countJobs counts job parents that have an exec'd sleep child. done
+// remembers the parents already seen with one, so a poll only looks at the
+// others.
+func (s *superProc) countJobs(done map[int]bool) int {
+	if s.kind == "taskmaster" {
+		for _, w := range children(s.pid) {
+			if !done[w] && sleepChild(w, 0) != 0 {
+				done[w] = true
+			}
+		}
+		return len(done)
+	}
+	for _, k := range children(s.pid) {
+		if !done[k] && isSleepJob(k) {
+			done[k] = true
+		}
+	}
+	return len(done)
+}
+
+// waitJobs polls /proc every interval until n jobs have exec'd and returns
+// the time it first saw them all.
+func (s *superProc) waitJobs(n int, interval, d time.Duration) time.Time {
+	s.tb.Helper()
+	done := map[int]bool{}
+	deadline := time.Now().Add(d)
+	for {
+		got := s.countJobs(done)
+		if got >= n {
+			return time.Now()
+		}
+		if time.Now().After(deadline) {
+			s.tb.Fatalf("%s: %d of %d jobs exec'd after %s\n%s", s.kind, got, n, d, s.out.String())
+		}
+		select {
+		case <-s.exited:
+			s.tb.Fatalf("%s exited early:\n%s", s.kind, s.out.String())
+		default:
+		}
+		time.Sleep(interval)
+	}
+}
+
+// ctxSwitches returns, per thread of pid, voluntary + involuntary context
+// switches. (/proc/PID/status counts the main thread only, so the threads
+// are read one by one; the main thread is one of them.)
+func ctxSwitches(pid int) map[int]int64 {
+	res := map[int]int64{}
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/status", pid, tid))
+		if err != nil {
+			continue
+		}
+		var n int64
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "voluntary_ctxt_switches:"); ok {
+				x, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += x
+			} else if v, ok := strings.CutPrefix(l, "nonvoluntary_ctxt_switches:"); ok {
+				x, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += x
+			}
+		}
+		res[tid] = n
+	}
+	return res
+}
+
+// switchesSince is the number of context switches between two snapshots;
+// a thread born in between counts from zero.
+func switchesSince(before, after map[int]int64) int64 {
+	var n int64
+	for tid, a := range after {
+		n += a - before[tid]
+	}
+	return n
+}
+
+// rollup reads a field of /proc/PID/smaps_rollup, in KiB.
+func rollup(pid int, field string) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				n, _ := strconv.ParseFloat(f[0], 64)
+				return n
+			}
+		}
+	}
+	return 0
+}
+
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	i := int(p*float64(len(s)-1) + 0.5)
+	return s[i]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// --- the side-by-side table ---
+
+type benchRow struct {
+	metric string
+	tm, sd string
+}
+
+var (
+	tableMu   sync.Mutex
+	tableRows []benchRow
+)
+
+// table collects one benchmark's rows, reports them as metrics and prints
+// them as `metric | taskmaster | supervisord`.
+type table struct {
+	b    *testing.B
+	rows []benchRow
+}
+
+func newTable(b *testing.B) *table { return &table{b: b} }
+
+// add records a figure of both supervisors; sdOK false prints n/a. unit
+// names the metric for b.ReportMetric (no spaces).
+func (t *table) add(metric, unit string, tm, sd float64, sdOK bool) {
+	t.b.ReportMetric(tm, "tm_"+unit)
+	r := benchRow{metric: metric, tm: fmtFig(tm), sd: "n/a"}
+	if sdOK {
+		t.b.ReportMetric(sd, "sd_"+unit)
+		r.sd = fmtFig(sd)
+	}
+	t.rows = append(t.rows, r)
+}
+
+func fmtFig(x float64) string {
+	switch {
+	case x == 0:
+		return "0"
+	case x < 10:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	case x < 1000:
+		return strconv.FormatFloat(x, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(x, 'f', 0, 64)
+}
+
+// print writes the rows to stdout (so `make bench` shows them without -v)
+// and keeps them for BenchmarkSummary.
+func (t *table) print() {
+	tableMu.Lock()
+	tableRows = append(tableRows, t.rows...)
+	tableMu.Unlock()
+	fmt.Print(formatTable(t.b.Name(), t.rows))
+}
+
+func formatTable(title string, rows []benchRow) string {
+	w := [3]int{len("metric"), len("taskmaster"), len("supervisord")}
+	for _, r := range rows {
+		w[0] = max(w[0], len(r.metric))
+		w[1] = max(w[1], len(r.tm))
+		w[2] = max(w[2], len(r.sd))
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "\n%s\n", title)
+	fmt.Fprintf(&buf, "%-*s | %*s | %*s\n", w[0], "metric", w[1], "taskmaster", w[2], "supervisord")
+	fmt.Fprintf(&buf, "%s-|-%s-|-%s\n", strings.Repeat("-", w[0]), strings.Repeat("-", w[1]), strings.Repeat("-", w[2]))
+	for _, r := range rows {
+		fmt.Fprintf(&buf, "%-*s | %*s | %*s\n", w[0], r.metric, w[1], r.tm, w[2], r.sd)
+	}
+	return buf.String()
+}
