@@ -150,3 +150,32 @@ func (d *decoder) syntaxError(err error) {
 	}
 	d.errs = append(d.errs, e)
 }
+
+// SocketPath returns the control socket the file names, even when other
+// parts of it have errors: `taskmaster ctl reload` must reach the master
+// to report exactly those errors. It fails only when the socket itself
+// cannot be known (a syntax error, or an error in the taskmaster section).
+func SocketPath(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("load config: %w", err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return "", fmt.Errorf("parse config %s: %w", path, err)
+	}
+	home, _ := os.UserHomeDir()
+	d := &decoder{file: path, dir: dir, env: Env{Euid: os.Geteuid(), Home: home}.withDefaults()}
+	cfg := d.decodeFile(data)
+	var blocking Errors
+	for _, e := range d.errs {
+		if e.Path == "" || e.Path == "taskmaster" || strings.HasPrefix(e.Path, "taskmaster.") {
+			blocking = append(blocking, e)
+		}
+	}
+	if cfg == nil || len(blocking) > 0 {
+		d.errs.sort()
+		return "", d.errs
+	}
+	return cfg.Global.Socket, nil
+}

@@ -2,6 +2,7 @@ package master
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -30,6 +31,8 @@ func commands() []command {
 		{"restart", nil, "restart NAME...", "Stop, then start processes.", cmdRestart},
 		{"signal", nil, "signal SIG NAME...", "Send a signal (TERM, SIGHUP, 9, ...) to processes.", cmdSignal},
 		{"pid", nil, "pid [NAME...]", "Show the master's pid, or the processes' pids.", cmdPid},
+		{"reread", nil, "reread", "Show what a reload would change, changing nothing.", cmdReread},
+		{"reload", []string{"update"}, "reload", "Re-read the config and apply it; unchanged programs are untouched.", cmdReload},
 		{"avail", nil, "avail", "List every configured process.", cmdAvail},
 		{"version", nil, "version", "Show taskmaster's version.", cmdVersion},
 		{"shutdown", []string{"exit", "quit"}, "shutdown", "Stop every process and exit the master.", cmdShutdown},
@@ -248,7 +251,7 @@ func cmdStart(s *Supervisor, args []string, out io.Writer) int {
 
 func (s *Supervisor) startOne(p *Process, done func(string)) {
 	if err := p.Start(); err != nil {
-		done("ERROR (already started)")
+		done(fmt.Sprintf("ERROR (%v)", err))
 		return
 	}
 	s.Watch(p, func(p *Process) bool {
@@ -374,4 +377,43 @@ func cmdShutdown(s *Supervisor, args []string, out io.Writer) int {
 	<-s.Shutdown()
 	fmt.Fprintln(out, "Shut down")
 	return 0
+}
+
+func cmdReread(s *Supervisor, args []string, out io.Writer) int {
+	lines, err := s.Reread()
+	if err != nil {
+		return configError(out, err)
+	}
+	for _, l := range lines {
+		fmt.Fprintln(out, l)
+	}
+	return 0
+}
+
+// cmdReload waits until every process the reload stopped has stopped, so
+// a script can check the result right after.
+func cmdReload(s *Supervisor, args []string, out io.Writer) int {
+	lines, done, err := s.Reload()
+	if err != nil {
+		return configError(out, err)
+	}
+	<-done
+	for _, l := range lines {
+		fmt.Fprintln(out, l)
+	}
+	return 0
+}
+
+// configError prints every error of a rejected config.
+func configError(out io.Writer, err error) int {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintln(out, e)
+		}
+		fmt.Fprintln(out, "ERROR (config has errors): nothing changed")
+		return 1
+	}
+	fmt.Fprintf(out, "ERROR (%v): nothing changed\n", err)
+	return 1
 }

@@ -29,7 +29,7 @@ func (e Event) level() string {
 // process (or "taskmaster") and its pid, the message. It is safe for
 // concurrent use; Reopen supports logrotate.
 type EventLog struct {
-	mu    sync.Mutex // guards f
+	mu    sync.Mutex // guards f and path
 	path  string
 	f     *os.File
 	clock Clock
@@ -43,13 +43,22 @@ func OpenEventLog(path string, clock Clock) (*EventLog, error) {
 
 // Reopen closes and reopens the file, e.g. after it was rotated away.
 func (l *EventLog) Reopen() error {
-	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	l.mu.Lock()
+	path := l.path
+	l.mu.Unlock()
+	return l.SetPath(path)
+}
+
+// SetPath switches the log to path (a reload changed logfile). On error
+// the old file stays in use.
+func (l *EventLog) SetPath(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 	if err != nil {
-		return fmt.Errorf("open event log %s: %w", l.path, err)
+		return fmt.Errorf("open event log %s: %w", path, err)
 	}
 	l.mu.Lock()
 	old := l.f
-	l.f = f
+	l.f, l.path = f, path
 	l.mu.Unlock()
 	if old != nil {
 		old.Close()
@@ -75,7 +84,11 @@ func (l *EventLog) Write(name string, ev Event) {
 }
 
 // Path returns the log file's path.
-func (l *EventLog) Path() string { return l.path }
+func (l *EventLog) Path() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.path
+}
 
 // Close closes the file; later writes are dropped.
 func (l *EventLog) Close() error {

@@ -64,9 +64,12 @@ type Process struct {
 	spawn  string // the last spawn error
 	timer  Timer
 	gen    int  // invalidates timers that fired after being replaced
-	again  bool // start again once stopped (a reload that reshapes it)
 	starts int  // automatic restarts and retries since the last manual start
 	ran    bool // ever started
+	// next is the program this process takes once stopped, after a reload
+	// reshaped it; nextStart says whether to start it then.
+	next      *config.Program
+	nextStart bool
 }
 
 func newProcess(name string, prog *config.Program, e env) *Process {
@@ -79,10 +82,14 @@ func (p *Process) State() State { return p.state }
 // Pid returns the job's pid, 0 when none runs.
 func (p *Process) Pid() int { return p.pid }
 
-// Start is a manual start. It fails if the process is already active.
+// Start is a manual start. It fails if the process is already active or
+// still stopping.
 func (p *Process) Start() error {
 	if p.state.active() {
 		return ErrAlreadyStarted
+	}
+	if p.state == Stopping {
+		return ErrStopping
 	}
 	p.tries, p.starts, p.spawn = 0, 0, ""
 	p.spawnJob("start requested")
@@ -91,7 +98,6 @@ func (p *Process) Start() error {
 
 // Stop is a manual stop.
 func (p *Process) Stop() error {
-	p.again = false
 	switch p.state {
 	case Starting, Running:
 		p.stopJob()
@@ -224,12 +230,6 @@ func (p *Process) stopped(e Exit) {
 		msg = fmt.Sprintf("killed with SIGKILL after stoptime %s", p.Program.StopTime)
 	}
 	p.setState(Stopped, Event{Msg: msg, Pid: e.Pid, Warn: e.Killed})
-	if p.again {
-		p.again = false
-		p.tries, p.starts, p.spawn = 0, 0, ""
-		p.spawnJob("restart")
-		return
-	}
 	p.quitWorker()
 }
 

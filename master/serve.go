@@ -70,7 +70,8 @@ func (s *Supervisor) handleSignals(sigs <-chan os.Signal) {
 				s.log.Logf("ERROR", "reopen: %v", err)
 			}
 		case syscall.SIGHUP:
-			s.log.Logf("INFO", "received SIGHUP")
+			s.log.Logf("INFO", "received SIGHUP: reloading")
+			s.RequestReload()
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/taskmaster/taskmaster/config"
@@ -18,6 +19,9 @@ type Options struct {
 	// Notify receives a one-line description of every state change, for
 	// the shell's event lines. Called on the loop goroutine: must not block.
 	Notify func(line string)
+	// Load reads the config again for a reload; nil: config.Load of the
+	// file the master started with.
+	Load func() (*config.Config, error)
 }
 
 // Supervisor owns every Process. All its state is touched only by the loop
@@ -27,8 +31,18 @@ type Supervisor struct {
 	clock   Clock
 	log     *EventLog
 	opts    Options
-	procs   map[string]*Process
-	order   []*Process // status order: config order, then process index
+	procs   map[string]*Process   // by name; retiring processes are not here
+	progs   map[string][]*Process // by program, in process index order
+	order   []*Process            // status order: config order, index, then retiring
+	// retiring are processes of removed programs or slots, stopping before
+	// they are forgotten.
+	retiring []*Process
+	// later holds processes whose watchers must run once the current
+	// event is fully handled: a watcher may start or stop the process, which
+	// must not happen in the middle of the transition that woke it.
+	later    []*Process
+	reloadMu sync.Mutex    // one reload at a time
+	reloads  chan struct{} // SIGHUPs, folded: one pending at most
 	posts   chan func()
 	workers map[*workerProc]bool
 	watch   map[*Process][]func(*Process) bool
@@ -50,29 +64,54 @@ func New(cfg *config.Config, log *EventLog, opts Options) *Supervisor {
 	s := &Supervisor{
 		cfg: cfg, clock: opts.Clock, log: log, opts: opts,
 		procs:   map[string]*Process{},
+		progs:   map[string][]*Process{},
+		reloads: make(chan struct{}, 1),
 		posts:   make(chan func(), 1024),
 		workers: map[*workerProc]bool{},
 		watch:   map[*Process][]func(*Process) bool{},
 		closed:  make(chan struct{}),
 	}
+	if opts.Load == nil {
+		opts.Load = func() (*config.Config, error) { return config.Load(cfg.Path) }
+	}
+	s.opts = opts
 	for _, name := range cfg.Order {
 		s.addProgram(cfg.Programs[name])
 	}
+	s.reorder()
 	return s
 }
 
-func (s *Supervisor) addProgram(prog *config.Program) {
+// addProgram creates prog's processes; it does not start them.
+func (s *Supervisor) addProgram(prog *config.Program) []*Process {
+	var ps []*Process
 	for _, name := range prog.ProcessNames() {
-		p := newProcess(name, prog, s)
-		s.procs[name] = p
-		s.order = append(s.order, p)
+		ps = append(ps, s.addProcess(name, prog))
 	}
+	return ps
+}
+
+func (s *Supervisor) addProcess(name string, prog *config.Program) *Process {
+	p := newProcess(name, prog, s)
+	s.procs[name] = p
+	s.progs[prog.Name] = append(s.progs[prog.Name], p)
+	return p
+}
+
+// reorder rebuilds the status order after processes came or went.
+func (s *Supervisor) reorder() {
+	s.order = s.order[:0]
+	for _, name := range s.cfg.Order {
+		s.order = append(s.order, s.progs[name]...)
+	}
+	s.order = append(s.order, s.retiring...)
 }
 
 // Run starts the autostart programs and serves events until Shutdown has
 // stopped everything.
 func (s *Supervisor) Run() {
 	s.log.Logf("INFO", "started (pid %d), config %s", os.Getpid(), s.cfg.Path)
+	go s.reloader()
 	for _, p := range s.order {
 		if p.Program.AutoStart {
 			p.Start()
@@ -81,6 +120,7 @@ func (s *Supervisor) Run() {
 	for !s.done {
 		f := <-s.posts
 		f()
+		s.runWatchers()
 	}
 	close(s.closed)
 	s.log.Logf("INFO", "shutdown complete")
@@ -130,19 +170,33 @@ func (s *Supervisor) Changed(p *Process, from State, ev Event) {
 	if s.opts.Notify != nil && (from != p.state || ev.Warn || ev.Err) {
 		s.opts.Notify(fmt.Sprintf("[%s] %s %s", s.clock.Now().Format("15:04:05"), p.Name, ev.Msg))
 	}
-	ws := s.watch[p]
-	kept := ws[:0]
-	for _, w := range ws {
-		if !w(p) {
-			kept = append(kept, w)
-		}
-	}
-	if len(kept) == 0 {
-		delete(s.watch, p)
-	} else {
-		s.watch[p] = kept
+	if len(s.watch[p]) > 0 && !slices.Contains(s.later, p) {
+		s.later = append(s.later, p)
 	}
 	s.checkShutdown()
+}
+
+// runWatchers calls the watchers of every process that changed, until no
+// more changes are pending. Loop only, between events.
+func (s *Supervisor) runWatchers() {
+	for len(s.later) > 0 {
+		p := s.later[0]
+		s.later = s.later[1:]
+		ws := s.watch[p]
+		var kept []func(*Process) bool
+		for _, w := range ws {
+			if !w(p) {
+				kept = append(kept, w)
+			}
+		}
+		// A watcher may have added watchers of its own meanwhile.
+		kept = append(kept, s.watch[p][len(ws):]...)
+		if len(kept) == 0 {
+			delete(s.watch, p)
+		} else {
+			s.watch[p] = kept
+		}
+	}
 }
 
 // Watch calls f on every change of p until it returns true. Loop only.

@@ -23,11 +23,14 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	if *sock == "" {
-		cfg, ok := loadConfig(*cfgPath, stderr)
-		if !ok {
+		// Only the socket is needed: errors elsewhere in the file are for
+		// the master to report (reload, reread).
+		path, err := config.SocketPath(findConfig(*cfgPath))
+		if err != nil {
+			printConfigError(stderr, err)
 			return exitUsage
 		}
-		*sock = cfg.Global.Socket
+		*sock = path
 	}
 	if fs.NArg() > 0 {
 		code, err := ctlCommand(*sock, fs.Args(), stdout)

@@ -80,17 +80,22 @@ func findConfig(path string) string {
 func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 	cfg, err := config.Load(findConfig(path))
 	if err != nil {
-		var errs config.Errors
-		if errors.As(err, &errs) {
-			for _, e := range errs {
-				fmt.Fprintln(stderr, e)
-			}
-		} else {
-			fmt.Fprintf(stderr, "taskmaster: %v\n", err)
-		}
+		printConfigError(stderr, err)
 		return nil, false
 	}
 	return cfg, true
+}
+
+// printConfigError prints every error of a config, one per line.
+func printConfigError(w io.Writer, err error) {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			fmt.Fprintln(w, e)
+		}
+		return
+	}
+	fmt.Fprintf(w, "taskmaster: %v\n", err)
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {

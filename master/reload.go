@@ -1,0 +1,295 @@
+package master
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/taskmaster/taskmaster/config"
+)
+
+// RequestReload asks for a reload without waiting (SIGHUP). Requests that
+// arrive while one is pending fold into it.
+func (s *Supervisor) RequestReload() {
+	select {
+	case s.reloads <- struct{}{}:
+	default:
+	}
+}
+
+// reloader serves RequestReload, one reload at a time.
+func (s *Supervisor) reloader() {
+	for {
+		select {
+		case <-s.reloads:
+			s.Reload()
+		case <-s.closed:
+			return
+		}
+	}
+}
+
+// Reread returns the lines describing what a reload would change.
+func (s *Supervisor) Reread() ([]string, error) {
+	newCfg, err := s.opts.Load()
+	if err != nil {
+		return nil, err
+	}
+	var plan config.Plan
+	s.do(func() { plan = config.Diff(s.cfg, newCfg) })
+	return planLines(plan), nil
+}
+
+// Reload reads the config file again and applies it; on any error nothing
+// changes. It returns the plan's lines and a channel closed once every
+// process it stopped has stopped (and been replaced or forgotten).
+func (s *Supervisor) Reload() ([]string, <-chan struct{}, error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	done := make(chan struct{})
+	newCfg, err := s.opts.Load()
+	if err != nil {
+		s.logReloadError(err)
+		return nil, nil, err
+	}
+	var plan config.Plan
+	var waits []chan struct{}
+	ok := s.do(func() {
+		plan = config.Diff(s.cfg, newCfg)
+		if err = s.refuse(plan); err == nil {
+			waits = s.apply(newCfg, plan)
+		}
+	})
+	if !ok {
+		err = errors.New("shutting down")
+	}
+	if err != nil {
+		s.logReloadError(err)
+		return nil, nil, err
+	}
+	go func() {
+		for _, w := range waits {
+			<-w
+		}
+		close(done)
+	}()
+	return planLines(plan), done, nil
+}
+
+func (s *Supervisor) logReloadError(err error) {
+	var errs config.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			s.log.Logf("ERROR", "reload failed, nothing changed: %v", e)
+		}
+		return
+	}
+	s.log.Logf("ERROR", "reload failed, nothing changed: %v", err)
+}
+
+// refuse rejects a plan that needs a restart of the master. Loop only.
+func (s *Supervisor) refuse(plan config.Plan) error {
+	if s.shutdown != nil {
+		return errors.New("shutting down")
+	}
+	for _, k := range plan.Global {
+		if k == "rundir" || k == "socket" {
+			return fmt.Errorf("taskmaster.%s changed: restart taskmaster to use it", k)
+		}
+	}
+	return nil
+}
+
+func planLines(plan config.Plan) []string {
+	if plan.Empty() {
+		return []string{"No config updates."}
+	}
+	var lines []string
+	if len(plan.Global) > 0 {
+		lines = append(lines, fmt.Sprintf("taskmaster: changed (%s)", joinKeys(plan.Global)))
+	}
+	for _, c := range plan.Changes {
+		lines = append(lines, c.String())
+	}
+	return lines
+}
+
+func joinKeys(keys []string) string {
+	s := ""
+	for i, k := range keys {
+		if i > 0 {
+			s += ", "
+		}
+		s += k
+	}
+	return s
+}
+
+// apply moves the running state to newCfg. Loop only. It returns one
+// channel per process it had to stop.
+func (s *Supervisor) apply(newCfg *config.Config, plan config.Plan) []chan struct{} {
+	if len(plan.Global) == 0 && len(plan.Changes) == 0 {
+		s.log.Logf("INFO", "reload: no changes")
+	}
+	if slices.Contains(plan.Global, "logfile") {
+		if err := s.log.SetPath(newCfg.Global.LogFile); err != nil {
+			s.log.Logf("ERROR", "reload: %v", err)
+		}
+	}
+	for _, line := range planLines(plan) {
+		if !plan.Empty() {
+			s.log.Logf("INFO", "reload: %s", line)
+		}
+	}
+	oldCfg := s.cfg
+	s.cfg = newCfg
+	var waits []chan struct{}
+	var starts []*Process
+	changed := map[string]bool{}
+	for _, c := range plan.Changes {
+		changed[c.Program] = true
+		np := newCfg.Programs[c.Program]
+		switch c.Kind {
+		case config.Added:
+			for _, p := range s.addProgram(np) {
+				if np.AutoStart {
+					starts = append(starts, p)
+				}
+			}
+		case config.Removed:
+			for _, p := range s.progs[c.Program] {
+				waits = append(waits, s.retire(p))
+			}
+			delete(s.progs, c.Program)
+		case config.Policy:
+			for _, p := range s.progs[c.Program] {
+				p.setProgram(np)
+			}
+		case config.NumProcs, config.Reshaped:
+			w, st := s.resize(oldCfg.Programs[c.Program], np, c.Kind == config.Reshaped)
+			waits = append(waits, w...)
+			starts = append(starts, st...)
+		}
+	}
+	// Unchanged programs take the new (equal) settings, so later reloads
+	// compare against what is in force.
+	for name, ps := range s.progs {
+		if !changed[name] {
+			for _, p := range ps {
+				p.setProgram(newCfg.Programs[name])
+			}
+		}
+	}
+	s.reorder()
+	for _, p := range starts {
+		p.Start()
+	}
+	return nonNil(waits)
+}
+
+func nonNil(chs []chan struct{}) []chan struct{} {
+	return slices.DeleteFunc(chs, func(c chan struct{}) bool { return c == nil })
+}
+
+// resize maps a program's processes by index onto its new process names:
+// kept ones are renamed (1 <-> N changes `prog` <-> `prog:prog_00`) and take
+// the new settings (reshape: after a stop with the old ones); extra ones
+// retire; missing ones are created.
+func (s *Supervisor) resize(op, np *config.Program, reshape bool) (waits []chan struct{}, starts []*Process) {
+	names := np.ProcessNames()
+	old := s.progs[np.Name]
+	var kept []*Process
+	for i, p := range old {
+		if i >= len(names) {
+			waits = append(waits, s.retire(p))
+			continue
+		}
+		s.rename(p, names[i])
+		kept = append(kept, p)
+		if reshape {
+			waits = append(waits, s.replace(p, np))
+		} else {
+			p.setProgram(np)
+		}
+	}
+	s.progs[np.Name] = kept
+	for _, name := range names[len(kept):] {
+		p := s.addProcess(name, np)
+		if np.AutoStart {
+			starts = append(starts, p)
+		}
+	}
+	return waits, starts
+}
+
+func (s *Supervisor) rename(p *Process, name string) {
+	if p.Name == name {
+		return
+	}
+	s.log.Write(p.Name, Event{Msg: "renamed to " + name, Pid: p.pid})
+	delete(s.procs, p.Name)
+	p.Name = name
+	s.procs[name] = p
+}
+
+// setProgram gives p new settings: at once, or after the stop a pending
+// reshape waits for.
+func (p *Process) setProgram(np *config.Program) {
+	if p.next != nil {
+		p.next = np
+		return
+	}
+	p.Program = np
+}
+
+// replace stops p with its old settings, then gives it np and starts it if
+// it was running (or trying to) before, or np says autostart.
+func (s *Supervisor) replace(p *Process, np *config.Program) chan struct{} {
+	if p.next != nil {
+		// A reshape already waits for this process to stop.
+		p.next = np
+		p.nextStart = p.nextStart || np.AutoStart
+		return nil
+	}
+	p.next, p.nextStart = np, p.state.active() || np.AutoStart
+	if p.state.active() {
+		p.Stop()
+	}
+	done := make(chan struct{})
+	s.Watch(p, func(p *Process) bool {
+		if p.state == Stopping || p.state.active() {
+			return false
+		}
+		if p.next != nil {
+			p.Program, p.next = p.next, nil
+			if p.nextStart {
+				p.Start()
+			}
+		}
+		close(done)
+		return true
+	})
+	return done
+}
+
+// retire stops p with its settings and forgets it once stopped.
+func (s *Supervisor) retire(p *Process) chan struct{} {
+	delete(s.procs, p.Name)
+	p.next = nil
+	s.retiring = append(s.retiring, p)
+	if p.state.active() {
+		p.Stop()
+	}
+	done := make(chan struct{})
+	s.Watch(p, func(p *Process) bool {
+		if p.state == Stopping {
+			return false
+		}
+		s.retiring = slices.DeleteFunc(s.retiring, func(q *Process) bool { return q == p })
+		s.reorder()
+		s.log.Write(p.Name, Event{Msg: "removed"})
+		close(done)
+		return true
+	})
+	return done
+}
