@@ -27,13 +27,13 @@ type Options struct {
 // Supervisor owns every Process. All its state is touched only by the loop
 // goroutine (Run); other goroutines reach it through Post and do.
 type Supervisor struct {
-	cfg     *config.Config
-	clock   Clock
-	log     *EventLog
-	opts    Options
-	procs   map[string]*Process   // by name; retiring processes are not here
-	progs   map[string][]*Process // by program, in process index order
-	order   []*Process            // status order: config order, index, then retiring
+	cfg   *config.Config
+	clock Clock
+	log   *EventLog
+	opts  Options
+	procs map[string]*Process   // by name; retiring processes are not here
+	progs map[string][]*Process // by program, in process index order
+	order []*Process            // status order: config order, index, then retiring
 	// retiring are processes of removed programs or slots, stopping before
 	// they are forgotten.
 	retiring []*Process
@@ -43,9 +43,9 @@ type Supervisor struct {
 	later    []*Process
 	reloadMu sync.Mutex    // one reload at a time
 	reloads  chan struct{} // SIGHUPs, folded: one pending at most
-	posts   chan func()
-	workers map[*workerProc]bool
-	watch   map[*Process][]func(*Process) bool
+	posts    chan func()
+	workers  map[*workerProc]bool
+	watch    map[*Process][]func(*Process) bool
 	// shutdown is non-nil once a shutdown began; closed when it finished.
 	shutdown chan struct{}
 	done     bool

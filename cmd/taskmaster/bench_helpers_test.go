@@ -42,6 +42,32 @@ func newMarker(tb testing.TB, kind string) string {
 	return fmt.Sprintf("TM_BENCH_MARKER=%s-%s-%d", strings.ReplaceAll(tb.Name(), "/", "_"), kind, time.Now().UnixNano())
 }
 
+var (
+	benchBinOnce sync.Once
+	benchBin     string
+	benchBinErr  error
+)
+
+// benchBinary is taskmaster built as `make build` builds it: static
+// (CGO_ENABLED=0; a cgo build is dynamically linked, and ld.so plus libc
+// make every worker's exec slower and bigger) and never with -race. It
+// lives next to the harness's binary, so TestMain removes it.
+func benchBinary(tb testing.TB) string {
+	tb.Helper()
+	benchBinOnce.Do(func() {
+		benchBin = filepath.Join(filepath.Dir(binary), "taskmaster-bench")
+		cmd := exec.Command("go", "build", "-trimpath", "-o", benchBin, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			benchBinErr = fmt.Errorf("build taskmaster: %v\n%s", err, out)
+		}
+	})
+	if benchBinErr != nil {
+		tb.Fatal(benchBinErr)
+	}
+	return benchBin
+}
+
 // benchMaster writes yaml into a new folder and runs `taskmaster -c cfg
 // --no-shell` there. It returns at once: the caller times the start-up.
 func benchMaster(tb testing.TB, yaml string) *superProc {
@@ -51,11 +77,7 @@ func benchMaster(tb testing.TB, yaml string) *superProc {
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	env := os.Environ()
-	if raceEnabled {
-		env = append(env, "GORACE=atexit_sleep_ms=0")
-	}
-	return superStart(tb, "taskmaster", dir, cfg, env, binary, "-c", cfg, "--no-shell")
+	return superStart(tb, "taskmaster", dir, cfg, os.Environ(), benchBinary(tb), "-c", cfg, "--no-shell")
 }
 
 // haveSupervisord says whether Debian's supervisord can be run.
@@ -66,8 +88,10 @@ func haveSupervisord() bool {
 }
 
 // benchSupervisord runs `supervisord -n -c conf` with its socket, pid file
-// and logs in a new folder. programs is the [program:x] sections.
-func benchSupervisord(tb testing.TB, programs string) *superProc {
+// and logs in a new folder. programs is the [program:x] sections of n
+// programs. minfds only as high as n needs: every child closes every fd
+// below minfds, one by one, before its exec.
+func benchSupervisord(tb testing.TB, programs string, n int) *superProc {
 	tb.Helper()
 	dir := tb.TempDir()
 	cfg := filepath.Join(dir, "supervisord.conf")
@@ -80,7 +104,7 @@ nodaemon=true
 logfile=%[1]s/supervisord.log
 pidfile=%[1]s/supervisord.pid
 childlogdir=%[1]s
-minfds=10000
+minfds=%[3]d
 minprocs=200
 loglevel=warn
 
@@ -90,7 +114,7 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [supervisorctl]
 serverurl=unix://%[1]s/supervisor.sock
 
-%[2]s`, dir, programs)
+%[2]s`, dir, programs, max(1024, 4*n+256))
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		tb.Fatal(err)
 	}
@@ -154,7 +178,7 @@ func (s *superProc) shutdown() {
 }
 
 // leftovers lists the live processes carrying the marker and, for
-// taskmaster, running the binary under test.
+// taskmaster, running the binary under benchmark.
 func (s *superProc) leftovers() []int {
 	var pids []int
 	ents, _ := os.ReadDir("/proc")
@@ -169,7 +193,7 @@ func (s *superProc) leftovers() []int {
 			continue
 		}
 		if s.kind == "taskmaster" {
-			if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe == binary {
+			if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe == benchBin {
 				pids = append(pids, pid)
 			}
 		}
@@ -183,11 +207,7 @@ func (s *superProc) ctlStatus() map[string]procInfo {
 	s.tb.Helper()
 	res := map[string]procInfo{}
 	if s.kind == "taskmaster" {
-		cmd := exec.Command(binary, "ctl", "-c", s.cfg, "status", "--json")
-		if raceEnabled {
-			cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
-		}
-		out, _ := cmd.Output()
+		out, _ := exec.Command(benchBin, "ctl", "-c", s.cfg, "status", "--json").Output()
 		var infos []procInfo
 		if err := json.Unmarshal(out, &infos); err != nil {
 			return res
