@@ -34,6 +34,7 @@ func commands() []command {
 		{"reread", nil, "reread", "Show what a reload would change, changing nothing.", cmdReread},
 		{"reload", []string{"update"}, "reload", "Re-read the config and apply it; unchanged programs are untouched.", cmdReload},
 		{"avail", nil, "avail", "List every configured process.", cmdAvail},
+		{"notify", nil, "notify on|off", "Turn the shell's event lines on or off.", cmdNotify},
 		{"version", nil, "version", "Show taskmaster's version.", cmdVersion},
 		{"shutdown", []string{"exit", "quit"}, "shutdown", "Stop every process and exit the master.", cmdShutdown},
 	}
@@ -63,6 +64,8 @@ func lookup(name string) (command, bool) {
 // goroutine; it blocks until the command is done (start and stop wait for
 // their processes, as supervisorctl does).
 func (s *Supervisor) Exec(args []string, out io.Writer) int {
+	s.execs.add(1)
+	defer s.execs.add(-1)
 	if len(args) == 0 {
 		return 0
 	}
@@ -416,4 +419,13 @@ func configError(out io.Writer, err error) int {
 	}
 	fmt.Fprintf(out, "ERROR (%v): nothing changed\n", err)
 	return 1
+}
+
+func cmdNotify(s *Supervisor, args []string, out io.Writer) int {
+	if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
+		return usage(out, "notify")
+	}
+	s.do(func() { s.notify = args[0] == "on" })
+	fmt.Fprintf(out, "notify: %s\n", args[0])
+	return 0
 }

@@ -162,7 +162,7 @@ func (p *Process) OnStarted(pid int, at time.Time) {
 
 func (p *Process) running() {
 	p.tries = 0
-	p.setState(Running, Event{Msg: fmt.Sprintf("running for more than %s", p.Program.StartTime)})
+	p.setState(Running, Event{Msg: fmt.Sprintf("entered RUNNING (up for starttime %s)", p.Program.StartTime)})
 }
 
 // OnSpawnError: a Start produced no process.

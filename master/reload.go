@@ -131,6 +131,9 @@ func (s *Supervisor) apply(newCfg *config.Config, plan config.Plan) []chan struc
 	if len(plan.Global) == 0 && len(plan.Changes) == 0 {
 		s.log.Logf("INFO", "reload: no changes")
 	}
+	if slices.Contains(plan.Global, "notify") {
+		s.notify = newCfg.Global.Notify
+	}
 	if slices.Contains(plan.Global, "logfile") {
 		if err := s.log.SetPath(newCfg.Global.LogFile); err != nil {
 			s.log.Logf("ERROR", "reload: %v", err)

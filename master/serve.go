@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -18,7 +19,9 @@ type ServeOptions struct {
 	// Shell runs the foreground shell; nil runs headless (--no-shell).
 	// It must return when the master shuts down or on its own EOF (after
 	// asking for shutdown).
-	Shell  func(s *Supervisor)
+	Shell func(s *Supervisor)
+	// Notify receives event lines (see Options.Notify).
+	Notify func(line string)
 	Stderr io.Writer
 }
 
@@ -39,7 +42,7 @@ func Serve(o ServeOptions) int {
 		return 1
 	}
 	defer log.Close()
-	s := New(cfg, log, Options{})
+	s := New(cfg, log, Options{Notify: o.Notify})
 	ctl, err := Listen(s, cfg.Global.Socket)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
@@ -56,6 +59,8 @@ func Serve(o ServeOptions) int {
 		go o.Shell(s)
 	}
 	s.Run()
+	// Let commands in flight (`shutdown` itself) print their answer.
+	s.execs.wait(5 * time.Second)
 	return 0
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +42,8 @@ type Supervisor struct {
 	// event is fully handled: a watcher may start or stop the process, which
 	// must not happen in the middle of the transition that woke it.
 	later    []*Process
+	notify   bool          // event lines on (config notify, `notify on|off`)
+	execs    commandCount  // commands in flight, so Serve lets them answer
 	reloadMu sync.Mutex    // one reload at a time
 	reloads  chan struct{} // SIGHUPs, folded: one pending at most
 	posts    chan func()
@@ -70,6 +73,7 @@ func New(cfg *config.Config, log *EventLog, opts Options) *Supervisor {
 		workers: map[*workerProc]bool{},
 		watch:   map[*Process][]func(*Process) bool{},
 		closed:  make(chan struct{}),
+		notify:  cfg.Global.Notify,
 	}
 	if opts.Load == nil {
 		opts.Load = func() (*config.Config, error) { return config.Load(cfg.Path) }
@@ -167,7 +171,10 @@ func (s *Supervisor) NewWorker(p *Process) (Worker, error) {
 // Changed logs the change, tells the shell and wakes whoever waits on p.
 func (s *Supervisor) Changed(p *Process, from State, ev Event) {
 	s.log.Write(p.Name, ev)
-	if s.opts.Notify != nil && (from != p.state || ev.Warn || ev.Err) {
+	// Event lines are for what the user did not ask for and must know:
+	// exits, restarts, BACKOFF, FATAL, RUNNING reached, stops completed.
+	shown := ev.Warn || ev.Err || (from != p.state && p.state != Starting && p.state != Stopping)
+	if s.notify && s.opts.Notify != nil && shown {
 		s.opts.Notify(fmt.Sprintf("[%s] %s %s", s.clock.Now().Format("15:04:05"), p.Name, ev.Msg))
 	}
 	if len(s.watch[p]) > 0 && !slices.Contains(s.later, p) {
@@ -241,4 +248,70 @@ func (s *Supervisor) checkShutdown() {
 	}
 	s.done = true
 	close(s.shutdown)
+}
+
+// Names lists what a NAME argument may be, for completion: all, every
+// process, and each program with numprocs > 1 as `prog` and `prog:*`.
+func (s *Supervisor) Names() []string {
+	var names []string
+	s.do(func() { names = NameCandidates(s.processNames()) })
+	return names
+}
+
+func (s *Supervisor) processNames() []string {
+	var names []string
+	for _, p := range s.order {
+		if s.procs[p.Name] == p {
+			names = append(names, p.Name)
+		}
+	}
+	return names
+}
+
+// NameCandidates derives the NAME forms from process names.
+func NameCandidates(procs []string) []string {
+	names := []string{"all"}
+	for _, n := range procs {
+		names = append(names, n)
+		if prog, _, ok := strings.Cut(n, ":"); ok && !slices.Contains(names, prog) {
+			names = append(names, prog, prog+":*")
+		}
+	}
+	return names
+}
+
+// commandCount counts commands in flight; Serve waits for them to answer
+// (a ctl `shutdown` must get its reply) before the process exits.
+type commandCount struct {
+	mu   sync.Mutex // guards n and idle
+	n    int
+	idle chan struct{} // closed when n drops to 0, if someone waits
+}
+
+func (c *commandCount) add(d int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n += d
+	if c.n == 0 && c.idle != nil {
+		close(c.idle)
+		c.idle = nil
+	}
+}
+
+// wait returns when no command runs, or after d.
+func (c *commandCount) wait(d time.Duration) {
+	c.mu.Lock()
+	if c.n == 0 {
+		c.mu.Unlock()
+		return
+	}
+	if c.idle == nil {
+		c.idle = make(chan struct{})
+	}
+	idle := c.idle
+	c.mu.Unlock()
+	select {
+	case <-idle:
+	case <-time.After(d):
+	}
 }

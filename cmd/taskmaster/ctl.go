@@ -7,6 +7,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,7 +42,55 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return code
 	}
+	if in, ok := stdin.(*os.File); ok && isTerminal(in) {
+		return ctlTerminal(*sock, in, stdout.(*os.File), stderr)
+	}
 	return ctlShell(*sock, stdin, stdout, stderr)
+}
+
+// ctlTerminal is the remote interactive shell: the same editor as the
+// master's, commands run on the master one by one. exit, quit and Ctrl-D
+// leave the client; shutdown stops the master.
+func ctlTerminal(sock string, in, out *os.File, stderr io.Writer) int {
+	names := func() []string {
+		var b strings.Builder
+		if _, err := ctlCommand(sock, []string{"avail"}, &b); err != nil {
+			return nil
+		}
+		var procs []string
+		for _, l := range strings.Split(b.String(), "\n") {
+			if f := strings.Fields(l); len(f) > 0 {
+				procs = append(procs, f[0])
+			}
+		}
+		return master.NameCandidates(procs)
+	}
+	home, _ := os.UserHomeDir()
+	history := ""
+	if home != "" {
+		history = filepath.Join(home, ".taskmaster_history")
+	}
+	term, err := openTerminal(in, out, prompt, history, completer(names))
+	if err != nil {
+		fmt.Fprintf(stderr, "taskmaster ctl: terminal: %v\n", err)
+		return exitFailure
+	}
+	defer term.Close()
+	code := exitOK
+	editLoop(term, out, func(args []string) bool {
+		if args[0] == "exit" || args[0] == "quit" {
+			return true
+		}
+		c, err := ctlCommand(sock, args, out)
+		if err != nil {
+			fmt.Fprintf(out, "taskmaster ctl: %v\n", err)
+			code = exitFailure
+			return true
+		}
+		code = c
+		return master.IsExit(args)
+	}, func() {})
+	return code
 }
 
 // ctlShell reads commands line by line and runs each remotely. exit, quit

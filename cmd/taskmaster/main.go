@@ -130,8 +130,28 @@ func runMaster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	opts := master.ServeOptions{Config: cfg, Stderr: stderr}
-	if !*noShell {
-		opts.Shell = func(s *master.Supervisor) { shell(s, cfg, stdin, stdout) }
+	if *noShell {
+		return master.Serve(opts)
+	}
+	var term *terminal
+	if in, ok := stdin.(*os.File); ok && isTerminal(in) {
+		out, _ := stdout.(*os.File)
+		var names func() []string
+		var err error
+		term, err = openTerminal(in, out, prompt, cfg.Global.History, completer(func() []string { return names() }))
+		if err != nil {
+			fmt.Fprintf(stderr, "taskmaster: terminal: %v\n", err)
+			return exitFailure
+		}
+		// Every way out of Serve comes back here: restore the terminal.
+		defer term.Close()
+		opts.Notify = term.Event
+		opts.Shell = func(s *master.Supervisor) {
+			names = s.Names
+			shell(s, term, stdin, stdout)
+		}
+	} else {
+		opts.Shell = func(s *master.Supervisor) { shell(s, nil, stdin, stdout) }
 	}
 	return master.Serve(opts)
 }
