@@ -16,6 +16,9 @@
 //	  │ ── Stop | Signal ────────────▶ │
 //	  │ ◀──────────────────── Exited ─ │  exact status, once per Started
 //	  │ ── Status ───────────────────▶ │  the master's view, for the state file
+//	  │ ── Tail ─────────────────────▶ │  kept output of a discarded stream
+//	  │ ◀────────────────── TailData ─ │  one answer per Tail
+//	  │ ── Clear | Reopen ───────────▶ │  truncate / reopen the job's logs
 //	  │ ── Quit ─────────────────────▶ │  the slot is done: stop the job, exit
 //
 // EOF on the socketpair, in either direction, ends the relationship: the

@@ -28,6 +28,11 @@ func samples() []Message {
 		&Request{Args: []string{"status", "--json"}},
 		&Output{Data: "web: started\n"},
 		&Done{Code: 1},
+		&Tail{Stream: "stdout", Offset: 10, Max: 1600},
+		&TailData{Stream: "stderr", Data: []byte("x\x00y"), Offset: 3, Next: 6},
+		&Clear{},
+		&Reopen{},
+		&Notice{Msg: "rotate: permission denied"},
 	}
 }
 

@@ -21,6 +21,11 @@ const (
 	KindRequest
 	KindOutput
 	KindDone
+	KindTail
+	KindTailData
+	KindClear
+	KindReopen
+	KindNotice
 )
 
 var kindNames = [...]string{
@@ -28,7 +33,9 @@ var kindNames = [...]string{
 	KindStarted: "Started", KindSpawnError: "SpawnError", KindStop: "Stop",
 	KindSignal: "Signal", KindExited: "Exited", KindStatus: "Status",
 	KindQuit: "Quit", KindFailed: "Failed", KindRequest: "Request",
-	KindOutput: "Output", KindDone: "Done",
+	KindOutput: "Output", KindDone: "Done", KindTail: "Tail",
+	KindTailData: "TailData", KindClear: "Clear", KindReopen: "Reopen",
+	KindNotice: "Notice",
 }
 
 func (k Kind) String() string {
@@ -53,11 +60,19 @@ type Spec struct {
 	UID        int      `msgpack:"uid"`    // -1: do not change user
 	GID        int      `msgpack:"gid"`    // -1: do not change group
 	NoNewPrivs bool     `msgpack:"nonewprivs"`
-	Stdout     string   `msgpack:"stdout"` // "": discard
+	Stdout     string   `msgpack:"stdout"` // "": discard (kept in a ring)
 	Stderr     string   `msgpack:"stderr"`
-	StopSignal int      `msgpack:"stopsignal"` // used when the master is gone
-	StopTimeMs int64    `msgpack:"stoptime_ms"`
-	StateFile  string   `msgpack:"statefile"` // "": none
+	// Rotation: 0 bytes never rotates.
+	StdoutMaxBytes int64 `msgpack:"stdout_maxbytes"`
+	StdoutBackups  int   `msgpack:"stdout_backups"`
+	StderrMaxBytes int64 `msgpack:"stderr_maxbytes"`
+	StderrBackups  int   `msgpack:"stderr_backups"`
+	// SharedLogs: other processes write the same files (numprocs > 1).
+	SharedLogs bool   `msgpack:"shared_logs"`
+	RingBytes  int    `msgpack:"ring_bytes"` // kept output per discarded stream
+	StopSignal int    `msgpack:"stopsignal"` // used when the master is gone
+	StopTimeMs int64  `msgpack:"stoptime_ms"`
+	StateFile  string `msgpack:"statefile"` // "": none
 }
 
 // Ready says the worker finished its set-up, including the privilege drop.
@@ -99,6 +114,36 @@ type Exited struct {
 	Code   int  `msgpack:"code"`
 	Signal int  `msgpack:"signal"`
 	Killed bool `msgpack:"killed"`
+}
+
+// Tail asks for a discarded stream's kept output from Offset (a count of
+// bytes since the worker started; negative: that many bytes before the
+// end), at most Max bytes.
+type Tail struct {
+	Stream string `msgpack:"stream"` // "stdout" or "stderr"
+	Offset int64  `msgpack:"offset"`
+	Max    int    `msgpack:"max"`
+}
+
+// TailData answers a Tail: Data starts at Offset (later than asked when
+// older bytes were overwritten); Next is the end of what was written.
+type TailData struct {
+	Stream string `msgpack:"stream"`
+	Data   []byte `msgpack:"data"`
+	Offset int64  `msgpack:"offset"`
+	Next   int64  `msgpack:"next"`
+}
+
+// Clear empties the job's log files and kept output.
+type Clear struct{}
+
+// Reopen reopens the job's log files (after logrotate moved them).
+type Reopen struct{}
+
+// Notice is a problem the worker met while running (a log it could not
+// rotate or reopen), for the master's event log.
+type Notice struct {
+	Msg string `msgpack:"msg"`
 }
 
 // Status is the master's view of the slot, recorded in the state file.
@@ -145,6 +190,11 @@ func (*Failed) Kind() Kind     { return KindFailed }
 func (*Request) Kind() Kind    { return KindRequest }
 func (*Output) Kind() Kind     { return KindOutput }
 func (*Done) Kind() Kind       { return KindDone }
+func (*Tail) Kind() Kind       { return KindTail }
+func (*TailData) Kind() Kind   { return KindTailData }
+func (*Clear) Kind() Kind      { return KindClear }
+func (*Reopen) Kind() Kind     { return KindReopen }
+func (*Notice) Kind() Kind     { return KindNotice }
 
 // newMessage returns a zero message of kind k, or nil for an unknown kind.
 func newMessage(k Kind) Message {
@@ -177,6 +227,16 @@ func newMessage(k Kind) Message {
 		return new(Output)
 	case KindDone:
 		return new(Done)
+	case KindTail:
+		return new(Tail)
+	case KindTailData:
+		return new(TailData)
+	case KindClear:
+		return new(Clear)
+	case KindReopen:
+		return new(Reopen)
+	case KindNotice:
+		return new(Notice)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,7 +20,7 @@ type command struct {
 	aliases []string
 	usage   string
 	help    string
-	run     func(s *Supervisor, args []string, out io.Writer) int
+	run     func(s *Supervisor, ctx context.Context, args []string, out io.Writer) int
 }
 
 func commands() []command {
@@ -34,6 +35,9 @@ func commands() []command {
 		{"reread", nil, "reread", "Show what a reload would change, changing nothing.", cmdReread},
 		{"reload", []string{"update"}, "reload", "Re-read the config and apply it; unchanged programs are untouched.", cmdReload},
 		{"avail", nil, "avail", "List every configured process.", cmdAvail},
+		{"tail", nil, "tail [-f] [-N] NAME [stdout|stderr]", "Show the last N bytes (1600) of a process's output; -f follows it.", cmdTail},
+		{"maintail", nil, "maintail [-f] [-N]", "Show the last N bytes (1600) of taskmaster's event log; -f follows it.", cmdMaintail},
+		{"clear", nil, "clear NAME...", "Empty processes' log files and kept output.", cmdClear},
 		{"notify", nil, "notify on|off", "Turn the shell's event lines on or off.", cmdNotify},
 		{"version", nil, "version", "Show taskmaster's version.", cmdVersion},
 		{"shutdown", []string{"exit", "quit"}, "shutdown", "Stop every process and exit the master.", cmdShutdown},
@@ -64,6 +68,12 @@ func lookup(name string) (command, bool) {
 // goroutine; it blocks until the command is done (start and stop wait for
 // their processes, as supervisorctl does).
 func (s *Supervisor) Exec(args []string, out io.Writer) int {
+	return s.ExecContext(context.Background(), args, out)
+}
+
+// ExecContext is Exec for commands that can be interrupted: `tail -f`
+// ends when ctx is done (Ctrl-C in the shell, a ctl client gone).
+func (s *Supervisor) ExecContext(ctx context.Context, args []string, out io.Writer) int {
 	s.execs.add(1)
 	defer s.execs.add(-1)
 	if len(args) == 0 {
@@ -74,7 +84,7 @@ func (s *Supervisor) Exec(args []string, out io.Writer) int {
 		fmt.Fprintf(out, "ERROR (no such command): %s\n", args[0])
 		return 1
 	}
-	return c.run(s, args[1:], out)
+	return c.run(s, ctx, args[1:], out)
 }
 
 // resolve maps NAMEs (all, prog, prog:*, prog:proc) to processes, in
@@ -138,7 +148,7 @@ func usage(out io.Writer, name string) int {
 	return 1
 }
 
-func cmdHelp(s *Supervisor, args []string, out io.Writer) int {
+func cmdHelp(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	if len(args) > 0 {
 		c, ok := lookup(args[0])
 		if !ok {
@@ -159,7 +169,7 @@ func cmdHelp(s *Supervisor, args []string, out io.Writer) int {
 	return 0
 }
 
-func cmdStatus(s *Supervisor, args []string, out io.Writer) int {
+func cmdStatus(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	asJSON := false
 	var names []string
 	for _, a := range args {
@@ -248,7 +258,7 @@ func (s *Supervisor) each(name string, args []string, out io.Writer, f func(p *P
 	return code
 }
 
-func cmdStart(s *Supervisor, args []string, out io.Writer) int {
+func cmdStart(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	return s.each("start", args, out, s.startOne)
 }
 
@@ -276,7 +286,7 @@ func (s *Supervisor) startOne(p *Process, done func(string)) {
 	})
 }
 
-func cmdStop(s *Supervisor, args []string, out io.Writer) int {
+func cmdStop(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	return s.each("stop", args, out, s.stopOne)
 }
 
@@ -294,7 +304,7 @@ func (s *Supervisor) stopOne(p *Process, done func(string)) {
 	})
 }
 
-func cmdRestart(s *Supervisor, args []string, out io.Writer) int {
+func cmdRestart(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	if len(args) == 0 {
 		return usage(out, "restart")
 	}
@@ -308,10 +318,10 @@ func cmdRestart(s *Supervisor, args []string, out io.Writer) int {
 	if code != 0 {
 		return code
 	}
-	return cmdStart(s, args, out)
+	return cmdStart(s, ctx, args, out)
 }
 
-func cmdSignal(s *Supervisor, args []string, out io.Writer) int {
+func cmdSignal(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	if len(args) < 2 {
 		return usage(out, "signal")
 	}
@@ -329,7 +339,7 @@ func cmdSignal(s *Supervisor, args []string, out io.Writer) int {
 	})
 }
 
-func cmdPid(s *Supervisor, args []string, out io.Writer) int {
+func cmdPid(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(out, os.Getpid())
 		return 0
@@ -354,7 +364,7 @@ func cmdPid(s *Supervisor, args []string, out io.Writer) int {
 	return 0
 }
 
-func cmdAvail(s *Supervisor, args []string, out io.Writer) int {
+func cmdAvail(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	var lines []string
 	s.do(func() {
 		for _, p := range s.order {
@@ -371,18 +381,18 @@ func cmdAvail(s *Supervisor, args []string, out io.Writer) int {
 	return 0
 }
 
-func cmdVersion(s *Supervisor, args []string, out io.Writer) int {
+func cmdVersion(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	fmt.Fprintln(out, Version)
 	return 0
 }
 
-func cmdShutdown(s *Supervisor, args []string, out io.Writer) int {
+func cmdShutdown(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	<-s.Shutdown()
 	fmt.Fprintln(out, "Shut down")
 	return 0
 }
 
-func cmdReread(s *Supervisor, args []string, out io.Writer) int {
+func cmdReread(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	lines, err := s.Reread()
 	if err != nil {
 		return configError(out, err)
@@ -395,7 +405,7 @@ func cmdReread(s *Supervisor, args []string, out io.Writer) int {
 
 // cmdReload waits until every process the reload stopped has stopped, so
 // a script can check the result right after.
-func cmdReload(s *Supervisor, args []string, out io.Writer) int {
+func cmdReload(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	lines, done, err := s.Reload()
 	if err != nil {
 		return configError(out, err)
@@ -421,7 +431,7 @@ func configError(out io.Writer, err error) int {
 	return 1
 }
 
-func cmdNotify(s *Supervisor, args []string, out io.Writer) int {
+func cmdNotify(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	if len(args) != 1 || (args[0] != "on" && args[0] != "off") {
 		return usage(out, "notify")
 	}

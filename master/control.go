@@ -1,6 +1,7 @@
 package master
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -79,8 +80,15 @@ func (c *Control) serve(conn *ipc.Conn) {
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
+	// The client says nothing more; its leaving (EOF) ends `tail -f`.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		conn.Recv()
+		cancel()
+	}()
 	w := &packetWriter{conn: conn}
-	code := c.s.Exec(req.Args, w)
+	code := c.s.ExecContext(ctx, req.Args, w)
 	if w.err == nil {
 		conn.Send(&ipc.Done{Code: code}, 5*time.Second)
 	}

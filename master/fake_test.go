@@ -70,6 +70,11 @@ func (w *fakeWorker) Signal(sig syscall.Signal) {
 }
 func (w *fakeWorker) Status(ipc.Status) {}
 func (w *fakeWorker) Quit()             { w.orders = append(w.orders, "quit") }
+func (w *fakeWorker) Tail(stream string, off int64, max int, reply func(*ipc.TailData)) {
+	reply(&ipc.TailData{Stream: stream})
+}
+func (w *fakeWorker) Clear()  { w.orders = append(w.orders, "clear") }
+func (w *fakeWorker) Reopen() { w.orders = append(w.orders, "reopen") }
 
 // fakeEnv is a Process's owner with a fake clock and fake workers, and
 // every state change recorded.

@@ -18,6 +18,11 @@ type Worker interface {
 	Signal(sig syscall.Signal)
 	Status(ipc.Status)
 	Quit()
+	// Tail asks for kept output of a discarded stream; reply is called on
+	// the loop goroutine with the answer, or nil if the worker went away.
+	Tail(stream string, off int64, max int, reply func(*ipc.TailData))
+	Clear()
+	Reopen()
 }
 
 // env is what a Process needs from its owner. Every method is called on

@@ -71,9 +71,7 @@ func (s *Supervisor) handleSignals(sigs <-chan os.Signal) {
 			s.log.Logf("INFO", "received %s", sig)
 			s.Shutdown()
 		case syscall.SIGUSR2:
-			if err := s.log.Reopen(); err != nil {
-				s.log.Logf("ERROR", "reopen: %v", err)
-			}
+			s.ReopenLogs()
 		case syscall.SIGHUP:
 			s.log.Logf("INFO", "received SIGHUP: reloading")
 			s.RequestReload()

@@ -38,8 +38,9 @@ type workerProc struct {
 	conn    *ipc.Conn
 	out     chan ipc.Message // the writer's queue; closed when the worker is gone
 	ready   bool
-	pending int  // Starts not yet answered by Started or SpawnError
-	dead    bool // reaped
+	pending int                   // Starts not yet answered by Started or SpawnError
+	tails   []func(*ipc.TailData) // Tails not yet answered, in order
+	dead    bool                  // reaped
 	broken  string
 }
 
@@ -90,6 +91,9 @@ func (s *Supervisor) spec(p *Process) *ipc.Spec {
 		Name: p.Name, Argv: prog.Argv, Env: os.Environ(), JobEnv: jobEnv,
 		Dir: prog.WorkingDir, Umask: prog.Umask, UID: prog.UID, GID: prog.GID,
 		NoNewPrivs: prog.NoNewPrivs, Stdout: prog.Stdout, Stderr: prog.Stderr,
+		StdoutMaxBytes: prog.StdoutMaxBytes, StdoutBackups: prog.StdoutBackups,
+		StderrMaxBytes: prog.StderrMaxBytes, StderrBackups: prog.StderrBackups,
+		SharedLogs: prog.NumProcs > 1,
 		StopSignal: int(prog.StopSignal), StopTimeMs: prog.StopTime.Milliseconds(),
 	}
 }
@@ -108,6 +112,19 @@ func (wp *workerProc) Signal(sig syscall.Signal) { wp.send(&ipc.Signal{Signal: i
 func (wp *workerProc) Status(st ipc.Status) { wp.send(&st) }
 
 func (wp *workerProc) Quit() { wp.send(&ipc.Quit{}) }
+
+func (wp *workerProc) Tail(stream string, off int64, max int, reply func(*ipc.TailData)) {
+	if wp.dead {
+		reply(nil)
+		return
+	}
+	wp.tails = append(wp.tails, reply)
+	wp.send(&ipc.Tail{Stream: stream, Offset: off, Max: max})
+}
+
+func (wp *workerProc) Clear() { wp.send(&ipc.Clear{}) }
+
+func (wp *workerProc) Reopen() { wp.send(&ipc.Reopen{}) }
 
 // send queues m without blocking the loop. A full queue means the worker
 // stopped reading: it is killed.
@@ -207,6 +224,16 @@ func (wp *workerProc) handle(m ipc.Message) {
 		if current {
 			p.OnWorkerFailed(m.Reason)
 		}
+	case *ipc.TailData:
+		if len(wp.tails) == 0 || len(m.Data) > ipc.MaxPacket || m.Offset < 0 || m.Next < m.Offset+int64(len(m.Data)) {
+			wp.kill("unexpected TailData")
+			return
+		}
+		reply := wp.tails[0]
+		wp.tails = wp.tails[1:]
+		reply(m)
+	case *ipc.Notice:
+		wp.s.log.Write(p.Name, Event{Msg: m.Msg, Pid: p.pid, Warn: true})
 	default:
 		wp.kill(fmt.Sprintf("sent a %s message", m.Kind()))
 	}
@@ -225,6 +252,10 @@ func (wp *workerProc) answer(ipc.Message) bool {
 func (wp *workerProc) gone(state *os.ProcessState, why string) {
 	wp.dead = true
 	close(wp.out)
+	for _, reply := range wp.tails {
+		reply(nil)
+	}
+	wp.tails = nil
 	delete(wp.s.workers, wp)
 	if why == "" {
 		why = wp.broken

@@ -15,12 +15,21 @@ import (
 	"github.com/taskmaster/taskmaster/ipc"
 )
 
-// job is the running child. Its pid is also its process group id.
+// drainTimeout bounds the wait for a dead job's output pipes to reach EOF:
+// a grandchild that inherited them may keep them open forever.
+const drainTimeout = 500 * time.Millisecond
+
+// job is the running child. Its pid is also its process group id. Once
+// reaped it stays here until its output is drained, so its last bytes are
+// in the log before the master hears of the exit.
 type job struct {
 	pid      int
 	stopping bool
 	killed   bool        // SIGKILLed after the stop timeout
-	timer    *time.Timer // stop timeout; nil unless stopping
+	timer    *time.Timer // stop timeout, then drain timeout
+	eof      chan struct{}
+	open     int              // output pipes not yet at EOF
+	status   *unix.WaitStatus // set when reaped
 }
 
 // loop serves the master until it says Quit or goes away, then stops the
@@ -38,8 +47,12 @@ func (w *worker) loop() int {
 	quitting := false
 	for !quitting || w.job != nil {
 		var timeout <-chan time.Time
-		if w.job != nil && w.job.timer != nil {
-			timeout = w.job.timer.C
+		var eof <-chan struct{}
+		if w.job != nil {
+			eof = w.job.eof
+			if w.job.timer != nil {
+				timeout = w.job.timer.C
+			}
 		}
 		select {
 		case m, ok := <-msgs:
@@ -59,8 +72,15 @@ func (w *worker) loop() int {
 			}
 			quitting = true
 			w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
+		case <-eof:
+			w.job.open--
+			w.reportIfDone()
 		case <-timeout:
-			w.kill()
+			if w.job.status != nil {
+				w.report() // drain timed out
+			} else {
+				w.kill()
+			}
 		}
 	}
 	return exitOK
@@ -89,14 +109,37 @@ func (w *worker) handle(m ipc.Message) bool {
 	case *ipc.Stop:
 		w.stop(syscall.Signal(m.Signal), time.Duration(m.TimeoutMs)*time.Millisecond)
 	case *ipc.Signal:
-		if w.job != nil {
+		if w.job != nil && w.job.status == nil {
 			signalGroup(w.job.pid, syscall.Signal(m.Signal))
 		}
 	case *ipc.Quit:
 		w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
 		return true
+	case *ipc.Tail:
+		w.tail(m)
+	case *ipc.Clear:
+		w.stdout.clear()
+		w.stderr.clear()
+	case *ipc.Reopen:
+		for _, o := range []*output{w.stdout, w.stderr} {
+			if o.file != nil {
+				o.file.Reopen()
+			}
+		}
 	}
 	return false
+}
+
+// maxTail bounds one TailData so it fits a packet.
+const maxTail = 32 << 10
+
+func (w *worker) tail(m *ipc.Tail) {
+	o := w.stdout
+	if m.Stream == "stderr" {
+		o = w.stderr
+	}
+	data, from, next := o.tail(m.Offset, min(max(m.Max, 0), maxTail))
+	w.send(&ipc.TailData{Stream: o.name, Data: data, Offset: from, Next: next})
 }
 
 func (w *worker) start() {
@@ -109,23 +152,59 @@ func (w *worker) start() {
 		w.send(&ipc.SpawnError{Reason: err.Error()})
 		return
 	}
+	readers, writers, err := w.pipes()
+	if err != nil {
+		w.send(&ipc.SpawnError{Reason: fmt.Sprintf("couldn't make pipes: %v", err)})
+		return
+	}
 	pid, err := syscall.ForkExec(path, w.spec.Argv, &syscall.ProcAttr{
 		Env:   w.env,
-		Files: []uintptr{w.stdin.Fd(), w.stdout.Fd(), w.stderr.Fd()},
+		Files: []uintptr{w.stdin.Fd(), writers[0].Fd(), writers[len(writers)-1].Fd()},
 		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
 	})
+	for _, f := range writers {
+		f.Close()
+	}
 	if err != nil {
+		for _, f := range readers {
+			f.Close()
+		}
 		w.send(&ipc.SpawnError{Reason: execError(path, err)})
 		return
 	}
-	w.job = &job{pid: pid}
+	j := &job{pid: pid, eof: make(chan struct{}, len(readers)), open: len(readers)}
+	w.job = j
 	w.send(&ipc.Started{Pid: pid, UnixMs: time.Now().UnixMilli()})
+	go w.stdout.pump(readers[0], j.eof)
+	if len(readers) > 1 {
+		go w.stderr.pump(readers[1], j.eof)
+	}
+}
+
+// pipes makes the job's output pipes: one for stdout and stderr when they
+// go to the same file (ordered as `>file 2>&1`), else one each.
+func (w *worker) pipes() (readers, writers []*os.File, err error) {
+	outs := []*output{w.stdout, w.stderr}
+	if w.merged {
+		outs = outs[:1]
+	}
+	for _, o := range outs {
+		r, wr, err := newPipe(o.file != nil)
+		if err != nil {
+			for _, f := range append(readers, writers...) {
+				f.Close()
+			}
+			return nil, nil, err
+		}
+		readers, writers = append(readers, r), append(writers, wr)
+	}
+	return readers, writers, nil
 }
 
 // stop sends sig to the job's group and arms the SIGKILL timeout. A second
 // stop while stopping changes nothing.
 func (w *worker) stop(sig syscall.Signal, timeout time.Duration) {
-	if w.job == nil || w.job.stopping {
+	if w.job == nil || w.job.stopping || w.job.status != nil {
 		return
 	}
 	w.job.stopping = true
@@ -136,7 +215,7 @@ func (w *worker) stop(sig syscall.Signal, timeout time.Duration) {
 }
 
 func (w *worker) kill() {
-	if w.job == nil {
+	if w.job == nil || w.job.status != nil {
 		return
 	}
 	w.job.killed = true
@@ -151,15 +230,16 @@ func (w *worker) reap() {
 		if pid <= 0 || err != nil {
 			return
 		}
-		if w.job != nil && pid == w.job.pid {
+		if w.job != nil && pid == w.job.pid && w.job.status == nil {
 			w.exited(ws)
 		}
 	}
 }
 
+// exited records the job's status; the report waits for its output.
 func (w *worker) exited(ws unix.WaitStatus) {
 	j := w.job
-	w.job = nil
+	j.status = &ws
 	if j.timer != nil {
 		j.timer.Stop()
 	}
@@ -167,6 +247,22 @@ func (w *worker) exited(ws unix.WaitStatus) {
 		// Leave nothing of the job behind: its group's stragglers go too.
 		unix.Kill(-j.pid, syscall.SIGKILL)
 	}
+	j.timer = time.NewTimer(drainTimeout)
+	w.reportIfDone()
+}
+
+func (w *worker) reportIfDone() {
+	if j := w.job; j.status != nil && j.open == 0 {
+		w.report()
+	}
+}
+
+// report tells the master how the job ended; the slot is free again.
+func (w *worker) report() {
+	j := w.job
+	w.job = nil
+	j.timer.Stop()
+	ws := *j.status
 	m := &ipc.Exited{Pid: j.pid, Code: ws.ExitStatus(), Killed: j.killed}
 	if ws.Signaled() {
 		m.Code = -1

@@ -81,12 +81,8 @@ func TestPrivilegeDrop(t *testing.T) {
 			t.Errorf("pid %d: Groups %v, want %s and %s", pid, groups, u.Gid, extra.Gid)
 		}
 	}
-	waitFile(t, out)
-	b, _ := os.ReadFile(out)
 	want := fmt.Sprintf("/nonexistent %s %s /bin/false\n", u.Username, u.Username)
-	for i := 0; i < 100 && string(b) != want; i++ {
-		b, _ = os.ReadFile(out)
-	}
+	b := waitContent(t, out, len(want))
 	if string(b) != want {
 		t.Errorf("job env %q, want %q", b, want)
 	}

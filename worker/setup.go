@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"syscall"
@@ -19,10 +18,14 @@ type worker struct {
 	spec   *ipc.Spec
 	env    []string
 	stdin  *os.File
-	stdout *os.File
-	stderr *os.File
+	stdout *output
+	stderr *output
+	merged bool // stdout and stderr are one file: the job gets one pipe
 	job    *job // nil when no job runs
 }
+
+// defaultRing is the output kept per discarded stream.
+const defaultRing = 64 << 10
 
 // setup runs the privileged steps and the drop, in the order the design
 // fixes. On error nothing has been started.
@@ -36,11 +39,8 @@ func setup(spec *ipc.Spec) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w.stdout, err = openOutput(spec.Stdout, id); err != nil {
-		return nil, fmt.Errorf("open stdout %s: %w", spec.Stdout, err)
-	}
-	if w.stderr, err = openOutput(spec.Stderr, id); err != nil {
-		return nil, fmt.Errorf("open stderr %s: %w", spec.Stderr, err)
+	if err := w.openOutputs(id); err != nil {
+		return nil, err
 	}
 	if err := dropPrivileges(id); err != nil {
 		return nil, err
@@ -62,28 +62,38 @@ func setup(spec *ipc.Spec) (*worker, error) {
 	return w, nil
 }
 
-// openOutput opens a job's output file for appending, or /dev/null for
-// "". A file it creates is given to the job's user; an existing one keeps
-// its owner, so a config cannot make taskmaster chown an arbitrary file.
-func openOutput(path string, id *identity) (*os.File, error) {
-	if path == "" {
-		return os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+// openOutputs opens the log files before the privilege drop, so a job
+// whose user cannot create files in the log folder still gets its logs.
+func (w *worker) openOutputs(id *identity) error {
+	spec := w.spec
+	ringBytes := spec.RingBytes
+	if ringBytes == 0 {
+		ringBytes = defaultRing
 	}
-	const flags = os.O_WRONLY | os.O_APPEND | syscall.O_NOFOLLOW
-	f, err := os.OpenFile(path, flags|os.O_CREATE|os.O_EXCL, 0o640)
-	if errors.Is(err, os.ErrExist) {
-		return os.OpenFile(path, flags, 0)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if id != nil {
-		if err := f.Chown(id.uid, id.gid); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("chown: %w", err)
+	w.stdout = &output{name: "stdout", ring: ring{size: ringBytes}}
+	w.stderr = &output{name: "stderr", ring: ring{size: ringBytes}}
+	var err error
+	if spec.Stdout != "" {
+		if w.stdout.file, err = openLogFile(spec.Stdout, spec.StdoutMaxBytes, spec.StdoutBackups, spec.SharedLogs, id, w.notice); err != nil {
+			return fmt.Errorf("open stdout %s: %w", spec.Stdout, err)
 		}
 	}
-	return f, nil
+	switch {
+	case spec.Stderr != "" && spec.Stderr == spec.Stdout:
+		w.stderr.file, w.merged = w.stdout.file, true
+	case spec.Stderr != "":
+		if w.stderr.file, err = openLogFile(spec.Stderr, spec.StderrMaxBytes, spec.StderrBackups, spec.SharedLogs, id, w.notice); err != nil {
+			return fmt.Errorf("open stderr %s: %w", spec.Stderr, err)
+		}
+	}
+	return nil
+}
+
+// notice reports a problem to the master's event log. Any goroutine.
+func (w *worker) notice(msg string) {
+	if w.conn != nil {
+		w.conn.Send(&ipc.Notice{Msg: msg}, 5*time.Second)
+	}
 }
 
 // jobEnv layers the job's environment: the master's, then the account's

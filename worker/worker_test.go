@@ -186,6 +186,19 @@ func waitFile(t *testing.T, path string) {
 	}
 }
 
+// waitContent polls until path holds at least n bytes, and returns them.
+func waitContent(t *testing.T, path string, n int) []byte {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		if len(b) >= n || time.Now().After(deadline) {
+			return b
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestStopEscalatesToKill(t *testing.T) {
 	ready := filepath.Join(t.TempDir(), "ready")
 	w := spawn(t, baseSpec("/bin/sh", "-c", `trap "" TERM; touch `+ready+`; while :; do sleep 0.05; done`))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -81,7 +82,13 @@ func ctlTerminal(sock string, in, out *os.File, stderr io.Writer) int {
 		if args[0] == "exit" || args[0] == "quit" {
 			return true
 		}
-		c, err := ctlCommand(sock, args, out)
+		var c int
+		var err error
+		if follows(args) {
+			term.interruptible(func(ctx context.Context) { c, err = ctlCommandContext(ctx, sock, args, out) })
+		} else {
+			c, err = ctlCommand(sock, args, out)
+		}
 		if err != nil {
 			fmt.Fprintf(out, "taskmaster ctl: %v\n", err)
 			code = exitFailure
@@ -125,12 +132,20 @@ func ctlShell(sock string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // ctlCommand runs one command on the master and copies its output.
 func ctlCommand(sock string, args []string, out io.Writer) (int, error) {
+	return ctlCommandContext(context.Background(), sock, args, out)
+}
+
+// ctlCommandContext is ctlCommand that hangs up when ctx is done (Ctrl-C
+// on `tail -f`); the master sees the client leave and ends the command.
+func ctlCommandContext(ctx context.Context, sock string, args []string, out io.Writer) (int, error) {
 	uc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: sock, Net: "unixpacket"})
 	if err != nil {
 		return exitFailure, explainDial(sock, err)
 	}
 	conn := ipc.NewConn(uc)
 	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
 	if err := conn.Send(&ipc.Request{Args: args}, 5*time.Second); err != nil {
 		return exitFailure, err
 	}
@@ -140,6 +155,10 @@ func ctlCommand(sock string, args []string, out io.Writer) (int, error) {
 			f.Close()
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				fmt.Fprintln(out)
+				return exitOK, nil // interrupted by the user
+			}
 			return exitFailure, fmt.Errorf("the master closed the connection before answering: %w", err)
 		}
 		switch m := m.(type) {

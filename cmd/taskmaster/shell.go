@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -21,7 +22,11 @@ func shell(s *master.Supervisor, term *terminal, in io.Reader, out io.Writer) {
 		return
 	}
 	editLoop(term, out, func(args []string) bool {
-		s.Exec(args, out)
+		if follows(args) {
+			term.interruptible(func(ctx context.Context) { s.ExecContext(ctx, args, out) })
+		} else {
+			s.Exec(args, out)
+		}
 		return master.IsExit(args)
 	}, func() { s.Exec([]string{"shutdown"}, out) })
 }

@@ -268,3 +268,29 @@ func TestCtlInteractive(t *testing.T) {
 		t.Fatalf("master affected: %+v", st)
 	}
 }
+
+// tail -f in the shell follows until Ctrl-C, then the prompt returns.
+func TestShellTailFollowCtrlC(t *testing.T) {
+	dir, cfg := writeConfig(t, `
+taskmaster:
+  history: hist
+programs:
+  talker:
+    cmd: "/bin/sh -c 'trap \"echo ping\" USR1; echo hello; while :; do sleep 0.05; done'"
+    starttime: 0
+`)
+	p := startOnPTY(t, dir, nil, "-c", cfg)
+	p.expect("entered RUNNING")
+	p.expect("taskmaster> ")
+	p.send("tail -f talker\r")
+	p.expect("hello")
+	runBinary(t, "ctl", "-c", cfg, "signal", "USR1", "talker")
+	p.expect("ping")
+	p.send("\x03")
+	p.expect("taskmaster> ")
+	p.send("version\r")
+	p.expect("0.1.0")
+	p.send("shutdown\r")
+	p.expect("Shut down")
+	p.waitExit()
+}

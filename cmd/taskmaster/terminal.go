@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/lineedit"
 )
@@ -15,6 +20,7 @@ import (
 // Close restores the terminal exactly; it is safe to call more than once
 // and from any goroutine.
 type terminal struct {
+	in      *os.File
 	ed      *lineedit.Editor
 	restore func() error
 	events  chan string
@@ -30,7 +36,7 @@ func openTerminal(in, out *os.File, prompt, history string, complete func(string
 	if err != nil {
 		return nil, err
 	}
-	t := &terminal{restore: restore, events: make(chan string, 256), winch: make(chan os.Signal, 1)}
+	t := &terminal{in: in, restore: restore, events: make(chan string, 256), winch: make(chan os.Signal, 1)}
 	width := lineedit.WidthFunc(fd)
 	t.ed, err = lineedit.New(in, out, lineedit.Config{
 		Prompt: prompt, Width: width, Complete: complete, HistoryFile: history,
@@ -75,4 +81,50 @@ func (t *terminal) Close() {
 		t.ed.Close()
 		t.restore()
 	})
+}
+
+// follows reports whether a command runs until interrupted (tail -f).
+func follows(args []string) bool {
+	return (args[0] == "tail" || args[0] == "maintail") && slices.Contains(args[1:], "-f")
+}
+
+// interruptible runs a command with a context that Ctrl-C cancels. The
+// editor reads nothing between lines, so while the command runs the
+// terminal is watched here instead (keys other than Ctrl-C are dropped,
+// as in a pager). Only commands that run until interrupted use it, so no
+// key typed after an ordinary command is lost.
+func (t *terminal) interruptible(run func(ctx context.Context)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wake [2]int
+	if err := unix.Pipe2(wake[:], unix.O_CLOEXEC); err != nil {
+		run(ctx)
+		return
+	}
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		fd := int(t.in.Fd())
+		buf := make([]byte, 64)
+		for {
+			fds := []unix.PollFd{{Fd: int32(wake[0]), Events: unix.POLLIN}, {Fd: int32(fd), Events: unix.POLLIN}}
+			if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+				return
+			}
+			if fds[0].Revents != 0 {
+				return // the command is over: leave the terminal to the editor
+			}
+			if fds[1].Revents&unix.POLLIN != 0 {
+				n, _ := unix.Read(fd, buf)
+				if bytes.IndexByte(buf[:max(n, 0)], 0x03) >= 0 {
+					cancel()
+				}
+			}
+		}
+	}()
+	run(ctx)
+	unix.Write(wake[1], []byte{0})
+	<-watched
+	unix.Close(wake[0])
+	unix.Close(wake[1])
 }

@@ -1,0 +1,110 @@
+package worker
+
+import (
+	"errors"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// output is where one of the job's streams goes: its log file, or, when
+// the config discards it, a ring kept for tail.
+type output struct {
+	name string
+	file *logFile // nil: discarded
+	mu   sync.Mutex
+	ring ring // guarded by mu
+}
+
+func (o *output) write(p []byte) {
+	if o.file != nil {
+		o.file.write(p)
+		return
+	}
+	o.mu.Lock()
+	o.ring.write(p)
+	o.mu.Unlock()
+}
+
+// tail reads the ring (see ring.read).
+func (o *output) tail(off int64, max int) ([]byte, int64, int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.ring.read(off, max)
+}
+
+func (o *output) clear() {
+	if o.file != nil {
+		o.file.Clear()
+	}
+	o.mu.Lock()
+	o.ring.reset()
+	o.mu.Unlock()
+}
+
+// pipeSize is the pipe buffer asked for streams that go to a file: fewer,
+// larger splices.
+const pipeSize = 1 << 20
+
+// newPipe returns a pipe whose read end is non-blocking (so Go's poller
+// waits on it) and whose write end is for the job.
+func newPipe(big bool) (r, w *os.File, err error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return nil, nil, err
+	}
+	if big {
+		unix.FcntlInt(uintptr(p[0]), unix.F_SETPIPE_SZ, pipeSize) // best effort
+	}
+	unix.SetNonblock(p[0], true)
+	return os.NewFile(uintptr(p[0]), "stream"), os.NewFile(uintptr(p[1]), "stream"), nil
+}
+
+// pump drains one run's pipe into o until EOF, then closes r and signals
+// eof. A file sink gets the bytes by splice(2), pipe to page cache, without
+// passing through this process.
+func (o *output) pump(r *os.File, eof chan<- struct{}) {
+	defer func() {
+		r.Close()
+		eof <- struct{}{}
+	}()
+	if o.file != nil && o.splice(r) {
+		return
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			o.write(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// splice moves the pipe into the file until EOF (true), or until splice is
+// not possible here (false: the caller copies instead).
+func (o *output) splice(r *os.File) bool {
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return false
+	}
+	for {
+		var n int64
+		var serr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, serr = o.file.spliceFrom(int(fd), pipeSize)
+			return !errors.Is(serr, unix.EAGAIN)
+		})
+		switch {
+		case err != nil:
+			return true
+		case serr != nil:
+			return false
+		case n == 0:
+			return true
+		}
+	}
+}
