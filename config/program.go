@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -24,7 +25,9 @@ const maxNumProcs = 10000
 // programName is what a program may be called: ':' separates a program
 // from its process in "web:web_00", and shells and file names (the state
 // files) need nothing exotic.
-var programName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+// Compiled on first use: the worker runs this binary too and never parses
+// a config, so package init must stay cheap.
+var programName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]+$`) })
 
 var programFields = []field[*Program]{
 	{"cmd", func(d *decoder, p *Program, v value) { d.command(p, v) }},
@@ -90,7 +93,7 @@ func (d *decoder) decodePrograms(c *Config, v value) {
 }
 
 func (d *decoder) decodeProgram(c *Config, e entry) *Program {
-	if !programName.MatchString(e.key) {
+	if !programName().MatchString(e.key) {
 		d.errorf(e.keyNode, e.val.path, "bad program name; use letters, digits, '_', '.' and '-'")
 		return nil
 	}

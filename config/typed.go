@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -24,13 +25,15 @@ func (d *decoder) str(v value) (string, bool) {
 
 // decimal is the integer syntax accepted everywhere but umask. Leading
 // zeros are allowed and mean nothing: numbers are decimal.
-var decimal = regexp.MustCompile(`^[+-]?[0-9]+$`)
+// Compiled on first use: the worker runs this binary too and never parses
+// a config, so package init must stay cheap.
+var decimal = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[+-]?[0-9]+$`) })
 
 // integer reads a whole number in [lo, hi]; a number written in quotes is
 // accepted, since nothing else could be meant.
 func (d *decoder) integer(v value, lo, hi int) (int, bool) {
 	s, ok := d.scalarOf(v)
-	if !ok || (s.kind != kindInt && s.kind != kindString) || !decimal.MatchString(strings.TrimSpace(s.text)) {
+	if !ok || (s.kind != kindInt && s.kind != kindString) || !decimal().MatchString(strings.TrimSpace(s.text)) {
 		d.errorf(v.node, v.path, "expected an integer, got %s", d.describe(v))
 		return 0, false
 	}
@@ -70,7 +73,11 @@ func (d *decoder) boolean(v value) (bool, bool) {
 	return false, false
 }
 
-var seconds = regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+// Compiled on first use: the worker runs this binary too and never parses
+// a config, so package init must stay cheap.
+var seconds = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+})
 
 // maxSeconds keeps a duration inside time.Duration (about 292 years).
 const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
@@ -79,7 +86,7 @@ const maxSeconds = float64(math.MaxInt64 / int64(time.Second))
 func (d *decoder) duration(v value) (time.Duration, bool) {
 	s, ok := d.scalarOf(v)
 	text := strings.TrimSpace(s.text)
-	if !ok || (s.kind != kindInt && s.kind != kindFloat && s.kind != kindString) || !seconds.MatchString(text) {
+	if !ok || (s.kind != kindInt && s.kind != kindFloat && s.kind != kindString) || !seconds().MatchString(text) {
 		d.errorf(v.node, v.path, "expected a number of seconds, got %s", d.describe(v))
 		return 0, false
 	}

@@ -75,12 +75,13 @@ func (c *Conn) SendFDs(m Message, timeout time.Duration, fds ...int) error {
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	var deadline time.Time
 	if timeout > 0 {
-		deadline = time.Now().Add(timeout)
-	}
-	if err := c.uc.SetWriteDeadline(deadline); err != nil {
-		return fmt.Errorf("send %s: %w", m.Kind(), err)
+		if err := c.uc.SetWriteDeadline(time.Now().Add(timeout)); err != nil {
+			return fmt.Errorf("send %s: %w", m.Kind(), err)
+		}
+		// An armed deadline is a runtime timer that would wake this
+		// process when it expires, long after the write: clear it.
+		defer c.uc.SetWriteDeadline(time.Time{})
 	}
 	var oob []byte
 	if len(fds) > 0 {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,12 +30,14 @@ func workerEnv() []string {
 }
 
 // workerProc is the master side of one tm-worker. Its fields are owned by
-// the loop goroutine, except conn and proc which the reader and writer
-// goroutines use.
+// the loop goroutine, except conn (the reader and writer goroutines') and
+// proc (guarded by procMu: it appears after an asynchronous start).
 type workerProc struct {
 	s       *Supervisor
 	p       *Process
-	proc    *os.Process
+	procMu  sync.Mutex
+	proc    *os.Process // nil until started
+	killed  bool        // kill asked before proc existed
 	conn    *ipc.Conn
 	out     chan ipc.Message // the writer's queue; closed when the worker is gone
 	ready   bool
@@ -44,20 +47,51 @@ type workerProc struct {
 	broken  string
 }
 
-// spawnWorker re-execs this binary as tm-worker for p and sends its Spec.
+// spawnWorker re-execs this binary as tm-worker for p. It returns at
+// once: the process is created on another goroutine (at most GOMAXPROCS
+// at a time), so a mass start neither stalls the loop nor serialises on one
+// core. Orders queue meanwhile, the Spec first.
 func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 	conn, child, err := ipc.Pair()
 	if err != nil {
 		return nil, err
 	}
-	defer child.Close()
+	wp := &workerProc{s: s, p: p, conn: conn, out: make(chan ipc.Message, 32)}
+	s.workers[wp] = true
+	wp.out <- s.spec(p)
+	go wp.launch(child, p.Name)
+	return wp, nil
+}
+
+// launch creates the worker process, then serves its socket.
+func (wp *workerProc) launch(child *os.File, name string) {
+	s := wp.s
+	s.spawning <- struct{}{}
+	proc, err := startWorker(s.opts.Exe, name, child)
+	<-s.spawning
+	child.Close()
+	if err != nil {
+		wp.conn.Close()
+		s.Post(func() { wp.gone(nil, "", err.Error()) })
+		return
+	}
+	wp.procMu.Lock()
+	wp.proc = proc
+	if wp.killed {
+		proc.Kill()
+	}
+	wp.procMu.Unlock()
+	go wp.write()
+	wp.read()
+}
+
+func startWorker(exe, name string, child *os.File) (*os.Process, error) {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+		return nil, fmt.Errorf("start worker: open %s: %w", os.DevNull, err)
 	}
 	defer null.Close()
-	proc, err := os.StartProcess(s.opts.Exe, []string{"tm-worker", p.Name}, &os.ProcAttr{
+	proc, err := os.StartProcess(exe, []string{"tm-worker", name}, &os.ProcAttr{
 		Env:   workerEnv(),
 		Files: []*os.File{null, null, os.Stderr, child},
 		// Its own group: a Ctrl-C on the master's terminal is the
@@ -65,15 +99,19 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 		Sys: &syscall.SysProcAttr{Setpgid: true},
 	})
 	if err != nil {
-		conn.Close()
 		return nil, fmt.Errorf("start worker: %w", err)
 	}
-	wp := &workerProc{s: s, p: p, proc: proc, conn: conn, out: make(chan ipc.Message, 32)}
-	s.workers[wp] = true
-	wp.out <- s.spec(p)
-	go wp.write()
-	go wp.read()
-	return wp, nil
+	return proc, nil
+}
+
+// signalKill kills the worker process, now or as soon as it exists.
+func (wp *workerProc) signalKill() {
+	wp.procMu.Lock()
+	defer wp.procMu.Unlock()
+	wp.killed = true
+	if wp.proc != nil {
+		wp.proc.Kill()
+	}
 }
 
 func (s *Supervisor) spec(p *Process) *ipc.Spec {
@@ -145,14 +183,14 @@ func (wp *workerProc) kill(why string) {
 		wp.broken = why
 		wp.s.log.Write(wp.p.Name, Event{Msg: "killing worker: " + why, Err: true})
 	}
-	wp.proc.Kill()
+	wp.signalKill()
 }
 
 func (wp *workerProc) write() {
 	defer wp.conn.CloseWrite()
 	for m := range wp.out {
 		if err := wp.conn.Send(m, sendTimeout); err != nil {
-			wp.proc.Kill()
+			wp.signalKill()
 			for range wp.out {
 			}
 			return
@@ -173,14 +211,14 @@ func (wp *workerProc) read() {
 		}
 		if err != nil {
 			why = fmt.Sprintf("bad packet: %v", err)
-			wp.proc.Kill()
+			wp.signalKill()
 			break
 		}
 		wp.s.Post(func() { wp.handle(m) })
 	}
 	state, _ := wp.proc.Wait()
 	wp.conn.Close()
-	wp.s.Post(func() { wp.gone(state, why) })
+	wp.s.Post(func() { wp.gone(state, why, "") })
 }
 
 // handle checks one message from a worker against what the master expects:
@@ -248,8 +286,9 @@ func (wp *workerProc) answer(ipc.Message) bool {
 	return true
 }
 
-// gone runs once the worker process has been reaped.
-func (wp *workerProc) gone(state *os.ProcessState, why string) {
+// gone runs once the worker process has been reaped, or could not be
+// started (failed says why: for the slot, a spawn error).
+func (wp *workerProc) gone(state *os.ProcessState, why, failed string) {
 	wp.dead = true
 	close(wp.out)
 	for _, reply := range wp.tails {
@@ -260,7 +299,10 @@ func (wp *workerProc) gone(state *os.ProcessState, why string) {
 	if why == "" {
 		why = wp.broken
 	}
-	if wp.p.w == Worker(wp) {
+	if failed != "" && wp.p.w == Worker(wp) {
+		wp.s.log.Write(wp.p.Name, Event{Msg: failed, Err: true})
+		wp.p.OnWorkerFailed(failed)
+	} else if wp.p.w == Worker(wp) {
 		if why == "" {
 			why = fmt.Sprintf("worker %s", exitText(state))
 		}

@@ -3,6 +3,7 @@ package master
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -47,6 +48,8 @@ type Supervisor struct {
 	reloadMu sync.Mutex    // one reload at a time
 	reloads  chan struct{} // SIGHUPs, folded: one pending at most
 	posts    chan func()
+	// spawning bounds the worker processes being created at once.
+	spawning chan struct{}
 	workers  map[*workerProc]bool
 	watch    map[*Process][]func(*Process) bool
 	// shutdown is non-nil once a shutdown began; closed when it finished.
@@ -66,14 +69,15 @@ func New(cfg *config.Config, log *EventLog, opts Options) *Supervisor {
 	}
 	s := &Supervisor{
 		cfg: cfg, clock: opts.Clock, log: log, opts: opts,
-		procs:   map[string]*Process{},
-		progs:   map[string][]*Process{},
-		reloads: make(chan struct{}, 1),
-		posts:   make(chan func(), 1024),
-		workers: map[*workerProc]bool{},
-		watch:   map[*Process][]func(*Process) bool{},
-		closed:  make(chan struct{}),
-		notify:  cfg.Global.Notify,
+		procs:    map[string]*Process{},
+		progs:    map[string][]*Process{},
+		reloads:  make(chan struct{}, 1),
+		posts:    make(chan func(), 1024),
+		workers:  map[*workerProc]bool{},
+		watch:    map[*Process][]func(*Process) bool{},
+		closed:   make(chan struct{}),
+		notify:   cfg.Global.Notify,
+		spawning: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	if opts.Load == nil {
 		opts.Load = func() (*config.Config, error) { return config.Load(cfg.Path) }
