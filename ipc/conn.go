@@ -126,6 +126,9 @@ func (c *Conn) Recv() (Message, []*os.File, error) {
 // SetReadDeadline bounds the next Recv.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.uc.SetReadDeadline(t) }
 
+// File returns a duplicate of the socket's descriptor, to pass on.
+func (c *Conn) File() (*os.File, error) { return c.uc.File() }
+
 // Close closes the socket; a Recv in progress returns an error.
 func (c *Conn) Close() error { return c.uc.Close() }
 

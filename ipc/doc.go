@@ -27,6 +27,20 @@
 // ctl and master: the client sends one Request; the master answers with any
 // number of Output packets and one Done carrying the exit code.
 //
+// Attach: for `attach NAME` the master answers nothing itself. It passes
+// the client's connection to the job's worker in an Attach (SCM_RIGHTS),
+// and the worker serves the client directly, so no attach byte crosses the
+// master:
+//
+//	client                          worker
+//	  │ ◀──────────────────── Attached │  then the recent output, replayed
+//	  │ ◀──────────────────── Output ─ │  the job's terminal, live
+//	  │ ── Input | Resize ───────────▶ │
+//	  │ ◀───────────────── JobExited ─ │  the job ended; the worker hangs up
+//
+// The client detaches by closing the connection. An error (no such
+// process, not a tty job) comes from the master as Output and Done.
+//
 // Invariants: Decode treats its input as hostile. Packets are bounded by
 // MaxPacket, unknown kinds and unknown fields are rejected, trailing bytes
 // are rejected, and no input makes it panic.

@@ -25,7 +25,7 @@ func samples() []Message {
 		&Status{State: "RUNNING", Restarts: 2},
 		&Quit{},
 		&Failed{Reason: "setuid: operation not permitted"},
-		&Request{Args: []string{"status", "--json"}},
+		&Request{Args: []string{"status", "--json"}, Rows: 24, Cols: 80},
 		&Output{Data: "web: started\n"},
 		&Done{Code: 1},
 		&Tail{Stream: "stdout", Offset: 10, Max: 1600},
@@ -33,6 +33,11 @@ func samples() []Message {
 		&Clear{},
 		&Reopen{},
 		&Notice{Msg: "rotate: permission denied"},
+		&Attach{Rows: 24, Cols: 80, DetachKey: []byte{0x1d}},
+		&Attached{Name: "web", DetachKey: []byte{0x10, 0x11}},
+		&Input{Data: []byte("ls\r")},
+		&Resize{Rows: 50, Cols: 132},
+		&JobExited{Name: "web", Code: 3},
 	}
 }
 

@@ -26,6 +26,11 @@ const (
 	KindClear
 	KindReopen
 	KindNotice
+	KindAttach
+	KindAttached
+	KindInput
+	KindResize
+	KindJobExited
 )
 
 var kindNames = [...]string{
@@ -35,7 +40,8 @@ var kindNames = [...]string{
 	KindQuit: "Quit", KindFailed: "Failed", KindRequest: "Request",
 	KindOutput: "Output", KindDone: "Done", KindTail: "Tail",
 	KindTailData: "TailData", KindClear: "Clear", KindReopen: "Reopen",
-	KindNotice: "Notice",
+	KindNotice: "Notice", KindAttach: "Attach", KindAttached: "Attached",
+	KindInput: "Input", KindResize: "Resize", KindJobExited: "JobExited",
 }
 
 func (k Kind) String() string {
@@ -68,8 +74,10 @@ type Spec struct {
 	StderrMaxBytes int64 `msgpack:"stderr_maxbytes"`
 	StderrBackups  int   `msgpack:"stderr_backups"`
 	// SharedLogs: other processes write the same files (numprocs > 1).
-	SharedLogs bool   `msgpack:"shared_logs"`
-	RingBytes  int    `msgpack:"ring_bytes"` // kept output per discarded stream
+	SharedLogs bool `msgpack:"shared_logs"`
+	RingBytes  int  `msgpack:"ring_bytes"` // kept output per discarded stream
+	// TTY runs the job on a pty: one output stream, attachable.
+	TTY        bool   `msgpack:"tty"`
 	StopSignal int    `msgpack:"stopsignal"` // used when the master is gone
 	StopTimeMs int64  `msgpack:"stoptime_ms"`
 	StateFile  string `msgpack:"statefile"` // "": none
@@ -161,9 +169,45 @@ type Failed struct {
 	Reason string `msgpack:"reason"`
 }
 
-// Request is a ctl command line, already split into words.
+// Request is a ctl command line, already split into words. Rows and Cols
+// are the client's terminal size, for attach.
 type Request struct {
 	Args []string `msgpack:"args"`
+	Rows uint16   `msgpack:"rows"`
+	Cols uint16   `msgpack:"cols"`
+}
+
+// Attach hands a client's connection (the one descriptor attached) to the
+// worker of a tty job, which then serves it directly.
+type Attach struct {
+	Rows      uint16 `msgpack:"rows"`
+	Cols      uint16 `msgpack:"cols"`
+	DetachKey []byte `msgpack:"detachkey"`
+}
+
+// Attached is the worker's first word to an attached client, with the
+// key sequence that detaches (the config's detachkey).
+type Attached struct {
+	Name      string `msgpack:"name"`
+	DetachKey []byte `msgpack:"detachkey"`
+}
+
+// Input is what an attached client typed, for the job's terminal.
+type Input struct {
+	Data []byte `msgpack:"data"`
+}
+
+// Resize is an attached client's new window size.
+type Resize struct {
+	Rows uint16 `msgpack:"rows"`
+	Cols uint16 `msgpack:"cols"`
+}
+
+// JobExited tells attached clients the job ended (Code -1: by Signal).
+type JobExited struct {
+	Name   string `msgpack:"name"`
+	Code   int    `msgpack:"code"`
+	Signal int    `msgpack:"signal"`
 }
 
 // Output is a piece of a command's output.
@@ -195,6 +239,11 @@ func (*TailData) Kind() Kind   { return KindTailData }
 func (*Clear) Kind() Kind      { return KindClear }
 func (*Reopen) Kind() Kind     { return KindReopen }
 func (*Notice) Kind() Kind     { return KindNotice }
+func (*Attach) Kind() Kind     { return KindAttach }
+func (*Attached) Kind() Kind   { return KindAttached }
+func (*Input) Kind() Kind      { return KindInput }
+func (*Resize) Kind() Kind     { return KindResize }
+func (*JobExited) Kind() Kind  { return KindJobExited }
 
 // newMessage returns a zero message of kind k, or nil for an unknown kind.
 func newMessage(k Kind) Message {
@@ -237,6 +286,16 @@ func newMessage(k Kind) Message {
 		return new(Reopen)
 	case KindNotice:
 		return new(Notice)
+	case KindAttach:
+		return new(Attach)
+	case KindAttached:
+		return new(Attached)
+	case KindInput:
+		return new(Input)
+	case KindResize:
+		return new(Resize)
+	case KindJobExited:
+		return new(JobExited)
 	}
 	return nil
 }

@@ -38,6 +38,10 @@ func commands() []command {
 		{"tail", nil, "tail [-f] [-N] NAME [stdout|stderr]", "Show the last N bytes (1600) of a process's output; -f follows it.", cmdTail},
 		{"maintail", nil, "maintail [-f] [-N]", "Show the last N bytes (1600) of taskmaster's event log; -f follows it.", cmdMaintail},
 		{"clear", nil, "clear NAME...", "Empty processes' log files and kept output.", cmdClear},
+		{"attach", []string{"fg"}, "attach NAME", "Attach the terminal to a tty process; the detach key (^]) leaves it running.", func(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
+			fmt.Fprintln(out, cmdAttach(s, args))
+			return 1
+		}},
 		{"notify", nil, "notify on|off", "Turn the shell's event lines on or off.", cmdNotify},
 		{"version", nil, "version", "Show taskmaster's version.", cmdVersion},
 		{"shutdown", []string{"exit", "quit"}, "shutdown", "Stop every process and exit the master.", cmdShutdown},
@@ -438,4 +442,14 @@ func cmdNotify(s *Supervisor, ctx context.Context, args []string, out io.Writer)
 	s.do(func() { s.notify = args[0] == "on" })
 	fmt.Fprintf(out, "notify: %s\n", args[0])
 	return 0
+}
+
+// IsAttach reports whether a command line is attach (or fg), which a
+// terminal client runs itself.
+func IsAttach(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	c, ok := lookup(args[0])
+	return ok && c.name == "attach"
 }

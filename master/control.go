@@ -80,6 +80,10 @@ func (c *Control) serve(conn *ipc.Conn) {
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
+	if IsAttach(req.Args) && len(req.Args) == 2 {
+		c.attach(conn, req)
+		return
+	}
 	// The client says nothing more; its leaving (EOF) ends `tail -f`.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -113,4 +117,17 @@ func (w *packetWriter) Write(b []byte) (int, error) {
 		}
 	}
 	return len(b), nil
+}
+
+// attach hands the client's connection to the job's worker; only an error
+// is answered here.
+func (c *Control) attach(conn *ipc.Conn, req *ipc.Request) {
+	f, err := conn.File()
+	if err == nil {
+		err = c.s.Attach(req.Args[1], req.Rows, req.Cols, f)
+	}
+	if err != nil {
+		conn.Send(&ipc.Output{Data: AttachError(err) + "\n"}, time.Second)
+		conn.Send(&ipc.Done{Code: 1}, time.Second)
+	}
 }

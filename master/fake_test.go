@@ -2,6 +2,7 @@ package master
 
 import (
 	"fmt"
+	"os"
 	"sort"
 	"syscall"
 	"testing"
@@ -75,6 +76,10 @@ func (w *fakeWorker) Tail(stream string, off int64, max int, reply func(*ipc.Tai
 }
 func (w *fakeWorker) Clear()  { w.orders = append(w.orders, "clear") }
 func (w *fakeWorker) Reopen() { w.orders = append(w.orders, "reopen") }
+func (w *fakeWorker) Attach(f *os.File, a *ipc.Attach) {
+	f.Close()
+	w.orders = append(w.orders, "attach")
+}
 
 // fakeEnv is a Process's owner with a fake clock and fake workers, and
 // every state change recorded.

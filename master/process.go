@@ -2,6 +2,7 @@ package master
 
 import (
 	"fmt"
+	"os"
 	"slices"
 	"syscall"
 	"time"
@@ -23,6 +24,8 @@ type Worker interface {
 	Tail(stream string, off int64, max int, reply func(*ipc.TailData))
 	Clear()
 	Reopen()
+	// Attach hands a client connection to the worker, which owns f after.
+	Attach(f *os.File, a *ipc.Attach)
 }
 
 // env is what a Process needs from its owner. Every method is called on

@@ -39,12 +39,19 @@ type workerProc struct {
 	proc    *os.Process // nil until started
 	killed  bool        // kill asked before proc existed
 	conn    *ipc.Conn
-	out     chan ipc.Message // the writer's queue; closed when the worker is gone
+	out     chan outgoing // the writer's queue; closed when the worker is gone
 	ready   bool
 	pending int                   // Starts not yet answered by Started or SpawnError
 	tails   []func(*ipc.TailData) // Tails not yet answered, in order
 	dead    bool                  // reaped
 	broken  string
+}
+
+// outgoing is a message for a worker and descriptors to pass with it; the
+// writer closes them once sent.
+type outgoing struct {
+	m     ipc.Message
+	files []*os.File
 }
 
 // spawnWorker re-execs this binary as tm-worker for p. It returns at
@@ -56,9 +63,9 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	wp := &workerProc{s: s, p: p, conn: conn, out: make(chan ipc.Message, 32)}
+	wp := &workerProc{s: s, p: p, conn: conn, out: make(chan outgoing, 32)}
 	s.workers[wp] = true
-	wp.out <- s.spec(p)
+	wp.out <- outgoing{m: s.spec(p)}
 	go wp.launch(child, p.Name)
 	return wp, nil
 }
@@ -131,7 +138,7 @@ func (s *Supervisor) spec(p *Process) *ipc.Spec {
 		NoNewPrivs: prog.NoNewPrivs, Stdout: prog.Stdout, Stderr: prog.Stderr,
 		StdoutMaxBytes: prog.StdoutMaxBytes, StdoutBackups: prog.StdoutBackups,
 		StderrMaxBytes: prog.StderrMaxBytes, StderrBackups: prog.StderrBackups,
-		SharedLogs: prog.NumProcs > 1,
+		SharedLogs: prog.NumProcs > 1, TTY: prog.TTY,
 		StopSignal: int(prog.StopSignal), StopTimeMs: prog.StopTime.Milliseconds(),
 	}
 }
@@ -164,16 +171,29 @@ func (wp *workerProc) Clear() { wp.send(&ipc.Clear{}) }
 
 func (wp *workerProc) Reopen() { wp.send(&ipc.Reopen{}) }
 
+func (wp *workerProc) Attach(f *os.File, a *ipc.Attach) { wp.sendFiles(a, f) }
+
 // send queues m without blocking the loop. A full queue means the worker
 // stopped reading: it is killed.
-func (wp *workerProc) send(m ipc.Message) {
+func (wp *workerProc) send(m ipc.Message) { wp.sendFiles(m) }
+
+// sendFiles queues m with descriptors to pass; it owns files.
+func (wp *workerProc) sendFiles(m ipc.Message, files ...*os.File) {
 	if wp.dead {
+		closeFiles(files)
 		return
 	}
 	select {
-	case wp.out <- m:
+	case wp.out <- outgoing{m, files}:
 	default:
+		closeFiles(files)
 		wp.kill("does not read its orders")
+	}
+}
+
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		f.Close()
 	}
 }
 
@@ -188,10 +208,17 @@ func (wp *workerProc) kill(why string) {
 
 func (wp *workerProc) write() {
 	defer wp.conn.CloseWrite()
-	for m := range wp.out {
-		if err := wp.conn.Send(m, sendTimeout); err != nil {
+	for o := range wp.out {
+		fds := make([]int, len(o.files))
+		for i, f := range o.files {
+			fds[i] = int(f.Fd())
+		}
+		err := wp.conn.SendFDs(o.m, sendTimeout, fds...)
+		closeFiles(o.files)
+		if err != nil {
 			wp.signalKill()
-			for range wp.out {
+			for o := range wp.out {
+				closeFiles(o.files)
 			}
 			return
 		}

@@ -35,7 +35,7 @@ type job struct {
 // loop serves the master until it says Quit or goes away, then stops the
 // job and returns the worker's exit code.
 func (w *worker) loop() int {
-	msgs := make(chan ipc.Message, 4)
+	msgs := make(chan order, 4)
 	go w.read(msgs)
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
@@ -55,14 +55,14 @@ func (w *worker) loop() int {
 			}
 		}
 		select {
-		case m, ok := <-msgs:
+		case o, ok := <-msgs:
 			if !ok {
 				msgs = nil
 				quitting = true
 				w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
 				continue
 			}
-			if w.handle(m) {
+			if w.handle(o.m, o.files) {
 				quitting = true
 			}
 		case s := <-sigs:
@@ -83,26 +83,39 @@ func (w *worker) loop() int {
 			}
 		}
 	}
+	if w.term != nil {
+		w.term.flush(time.Second)
+	}
 	return exitOK
 }
 
+// order is a message from the master and the descriptors it carried.
+type order struct {
+	m     ipc.Message
+	files []*os.File
+}
+
 // read forwards the master's messages until EOF or a broken packet.
-func (w *worker) read(out chan<- ipc.Message) {
+func (w *worker) read(out chan<- order) {
 	defer close(out)
 	for {
 		m, files, err := w.conn.Recv()
-		for _, f := range files {
-			f.Close()
-		}
 		if err != nil {
 			return
 		}
-		out <- m
+		out <- order{m, files}
 	}
 }
 
-// handle executes one order; it returns true for Quit.
-func (w *worker) handle(m ipc.Message) bool {
+// handle executes one order; it returns true for Quit. It owns files.
+func (w *worker) handle(m ipc.Message, files []*os.File) bool {
+	if a, ok := m.(*ipc.Attach); ok && len(files) == 1 {
+		w.attach(a, files[0])
+		return false
+	}
+	for _, f := range files {
+		f.Close()
+	}
 	switch m := m.(type) {
 	case *ipc.Start:
 		w.start()
@@ -152,6 +165,10 @@ func (w *worker) start() {
 		w.send(&ipc.SpawnError{Reason: err.Error()})
 		return
 	}
+	if w.term != nil {
+		w.startTTY(path)
+		return
+	}
 	readers, writers, err := w.pipes()
 	if err != nil {
 		w.send(&ipc.SpawnError{Reason: fmt.Sprintf("couldn't make pipes: %v", err)})
@@ -179,6 +196,49 @@ func (w *worker) start() {
 	if len(readers) > 1 {
 		go w.stderr.pump(readers[1], j.eof)
 	}
+}
+
+// startTTY runs the job on a fresh pty as a session leader with the pty as
+// its controlling terminal, so isatty, job control and full-screen
+// programs work. stdout and stderr are the one terminal stream.
+func (w *worker) startTTY(path string) {
+	ptmx, tty, err := w.term.open()
+	if err != nil {
+		w.send(&ipc.SpawnError{Reason: fmt.Sprintf("couldn't open a pty: %v", err)})
+		return
+	}
+	pid, err := syscall.ForkExec(path, w.spec.Argv, &syscall.ProcAttr{
+		Env:   w.env,
+		Files: []uintptr{tty.Fd(), tty.Fd(), tty.Fd()},
+		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0, Pdeathsig: syscall.SIGKILL},
+	})
+	// Only the job holds the terminal now: its end makes the pump see EOF.
+	tty.Close()
+	if err != nil {
+		ptmx.Close()
+		w.send(&ipc.SpawnError{Reason: execError(path, err)})
+		return
+	}
+	j := &job{pid: pid, eof: make(chan struct{}, 1), open: 1}
+	w.job = j
+	w.send(&ipc.Started{Pid: pid, UnixMs: time.Now().UnixMilli()})
+	go w.term.pump(ptmx, w.stdout, j.eof)
+}
+
+// attach serves a client the master handed over, if there is a terminal
+// to attach to; otherwise it says why and hangs up.
+func (w *worker) attach(a *ipc.Attach, f *os.File) {
+	conn, err := ipc.FileConn(f)
+	if err != nil {
+		return
+	}
+	if w.term == nil || w.job == nil || w.job.status != nil {
+		conn.Send(&ipc.Output{Data: fmt.Sprintf("ERROR (not running): %s\n", w.spec.Name)}, time.Second)
+		conn.Send(&ipc.Done{Code: 1}, time.Second)
+		conn.Close()
+		return
+	}
+	w.term.attach(conn, w.spec.Name, a, w.stdout.recent(), w.job.pid)
 }
 
 // pipes makes the job's output pipes: one for stdout and stderr when they
@@ -267,6 +327,9 @@ func (w *worker) report() {
 	if ws.Signaled() {
 		m.Code = -1
 		m.Signal = int(ws.Signal())
+	}
+	if w.term != nil {
+		w.term.jobExited(&ipc.JobExited{Name: w.spec.Name, Code: m.Code, Signal: m.Signal})
 	}
 	w.send(m)
 }

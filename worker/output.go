@@ -13,6 +13,7 @@ import (
 type output struct {
 	name string
 	file *logFile // nil: discarded
+	keep bool     // keep a ring even with a file (a tty job's, for replay)
 	mu   sync.Mutex
 	ring ring // guarded by mu
 }
@@ -20,11 +21,21 @@ type output struct {
 func (o *output) write(p []byte) {
 	if o.file != nil {
 		o.file.write(p)
-		return
+		if !o.keep {
+			return
+		}
 	}
 	o.mu.Lock()
 	o.ring.write(p)
 	o.mu.Unlock()
+}
+
+// recent returns everything the ring keeps.
+func (o *output) recent() []byte {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	data, _, _ := o.ring.read(0, o.ring.size)
+	return data
 }
 
 // tail reads the ring (see ring.read).

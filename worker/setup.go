@@ -20,8 +20,9 @@ type worker struct {
 	stdin  *os.File
 	stdout *output
 	stderr *output
-	merged bool // stdout and stderr are one file: the job gets one pipe
-	job    *job // nil when no job runs
+	merged bool      // stdout and stderr are one file: the job gets one pipe
+	term   *terminal // a tty job's pty and attached clients; nil otherwise
+	job    *job      // nil when no job runs
 }
 
 // defaultRing is the output kept per discarded stream.
@@ -70,7 +71,10 @@ func (w *worker) openOutputs(id *identity) error {
 	if ringBytes == 0 {
 		ringBytes = defaultRing
 	}
-	w.stdout = &output{name: "stdout", ring: ring{size: ringBytes}}
+	w.stdout = &output{name: "stdout", ring: ring{size: ringBytes}, keep: spec.TTY}
+	if spec.TTY {
+		w.term = newTerminal()
+	}
 	w.stderr = &output{name: "stderr", ring: ring{size: ringBytes}}
 	var err error
 	if spec.Stdout != "" {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/taskmaster/taskmaster/config"
 	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/lineedit"
 	"github.com/taskmaster/taskmaster/master"
 )
 
@@ -34,6 +35,9 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 		*sock = path
+	}
+	if fs.NArg() > 0 && master.IsAttach(fs.Args()) {
+		return ctlAttach(*sock, fs.Args(), stdin, stdout, stderr)
 	}
 	if fs.NArg() > 0 {
 		code, err := ctlCommand(*sock, fs.Args(), stdout)
@@ -81,6 +85,12 @@ func ctlTerminal(sock string, in, out *os.File, stderr io.Writer) int {
 	editLoop(term, out, func(args []string) bool {
 		if args[0] == "exit" || args[0] == "quit" {
 			return true
+		}
+		if master.IsAttach(args) && len(args) == 2 {
+			term.attach(out, func(rows, cols uint16) (*ipc.Conn, error) {
+				return dialAttach(sock, args, rows, cols)
+			})
+			return false
 		}
 		var c int
 		var err error
@@ -180,4 +190,47 @@ func explainDial(sock string, err error) error {
 		return fmt.Errorf("permission denied on %s: only root and the master's own user may control it", sock)
 	}
 	return fmt.Errorf("connect %s: %w", sock, err)
+}
+
+// dialAttach asks the master to attach; on success the returned
+// connection leads to the job's worker.
+func dialAttach(sock string, args []string, rows, cols uint16) (*ipc.Conn, error) {
+	uc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	if err != nil {
+		return nil, explainDial(sock, err)
+	}
+	conn := ipc.NewConn(uc)
+	if err := conn.Send(&ipc.Request{Args: args, Rows: rows, Cols: cols}, 5*time.Second); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// ctlAttach is `taskmaster ctl attach NAME`: the terminal goes raw for the
+// session and comes back as it was.
+func ctlAttach(sock string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	in, ok := stdin.(*os.File)
+	if !ok || !isTerminal(in) || len(args) != 2 {
+		fmt.Fprintln(stderr, "taskmaster ctl: attach needs a terminal on stdin and one NAME")
+		return exitFailure
+	}
+	restore, err := lineedit.MakeRaw(int(in.Fd()))
+	if err != nil {
+		fmt.Fprintf(stderr, "taskmaster ctl: terminal: %v\n", err)
+		return exitFailure
+	}
+	rows, cols := winsize(in)
+	conn, err := dialAttach(sock, args, rows, cols)
+	var msg string
+	if err == nil {
+		msg, err = attachSession(conn, in, stdout)
+	}
+	restore()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitFailure
+	}
+	fmt.Fprintf(stdout, "\n%s\n", msg)
+	return exitOK
 }

@@ -56,6 +56,19 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// find returns the index of sub at or after from, or -1, and the length
+// searched up to; it copies nothing, so a flood stays cheap to watch.
+func (s *syncBuffer) find(from int, sub string) (int, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.b.Bytes()
+	from = min(max(from, 0), len(b))
+	if i := bytes.Index(b[from:], []byte(sub)); i >= 0 {
+		return from + i, len(b)
+	}
+	return -1, len(b)
+}
+
 // tmaster is one running master under test, in its own folder.
 type tmaster struct {
 	t      *testing.T

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/ipc"
 	"github.com/taskmaster/taskmaster/lineedit"
 	"github.com/taskmaster/taskmaster/master"
 )
@@ -22,6 +24,16 @@ func shell(s *master.Supervisor, term *terminal, in io.Reader, out io.Writer) {
 		return
 	}
 	editLoop(term, out, func(args []string) bool {
+		if master.IsAttach(args) && len(args) == 2 {
+			term.attach(out, func(rows, cols uint16) (*ipc.Conn, error) {
+				conn, err := s.AttachLocal(args[1], rows, cols)
+				if err != nil {
+					return nil, errors.New(master.AttachError(err))
+				}
+				return conn, nil
+			})
+			return false
+		}
 		if follows(args) {
 			term.interruptible(func(ctx context.Context) { s.ExecContext(ctx, args, out) })
 		} else {

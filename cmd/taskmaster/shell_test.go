@@ -81,15 +81,18 @@ func (p *ptyProc) send(s string) {
 	}
 }
 
-// expect waits for s in the output after the mark, and moves the mark past it.
+// expect waits for s in the output after the mark, and moves the mark past
+// it. Each poll searches only what arrived since the last one.
 func (p *ptyProc) expect(s string) {
 	p.t.Helper()
+	from := p.mark
 	waitFor(p.t, 10*time.Second, fmt.Sprintf("%q on the terminal", s), func() bool {
-		out := p.out.String()
-		if i := strings.Index(out[p.mark:], s); i >= 0 {
-			p.mark += i + len(s)
+		i, end := p.out.find(from, s)
+		if i >= 0 {
+			p.mark = i + len(s)
 			return true
 		}
+		from = max(p.mark, end-len(s)+1)
 		return false
 	})
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"slices"
@@ -12,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/taskmaster/taskmaster/ipc"
 	"github.com/taskmaster/taskmaster/lineedit"
 )
 
@@ -27,6 +30,9 @@ type terminal struct {
 	winch   chan os.Signal
 	once    sync.Once
 	closed  atomic.Bool
+	// hold keeps event lines back while a job's terminal is attached:
+	// they would land in the middle of its screen.
+	hold sync.Mutex
 }
 
 // openTerminal puts in (a terminal) in raw mode and starts an editor.
@@ -55,9 +61,11 @@ func openTerminal(in, out *os.File, prompt, history string, complete func(string
 	}()
 	go func() {
 		for line := range t.events {
+			t.hold.Lock()
 			if !t.closed.Load() {
 				t.ed.PrintAbove(line)
 			}
+			t.hold.Unlock()
 		}
 	}()
 	return t, nil
@@ -127,4 +135,21 @@ func (t *terminal) interruptible(run func(ctx context.Context)) {
 	<-watched
 	unix.Close(wake[0])
 	unix.Close(wake[1])
+}
+
+// attach runs an attach session on this terminal (already raw). dial
+// connects to the job's worker through the master.
+func (t *terminal) attach(out io.Writer, dial func(rows, cols uint16) (*ipc.Conn, error)) {
+	t.hold.Lock()
+	defer t.hold.Unlock()
+	rows, cols := winsize(t.in)
+	conn, err := dial(rows, cols)
+	if err == nil {
+		var msg string
+		if msg, err = attachSession(conn, t.in, out); err == nil {
+			fmt.Fprintf(out, "\r\n%s\r\n", msg)
+			return
+		}
+	}
+	fmt.Fprintln(out, err)
 }

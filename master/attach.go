@@ -1,0 +1,67 @@
+package master
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/taskmaster/taskmaster/ipc"
+)
+
+// Attach hands f, a client's connection, to the worker of the one process
+// name names, which then serves the client directly: no attach byte goes
+// through the master. It owns f. The error is for the client to print.
+func (s *Supervisor) Attach(name string, rows, cols uint16, f *os.File) error {
+	var err error
+	ok := s.do(func() {
+		var ps []*Process
+		if ps, err = s.resolve([]string{name}); err != nil {
+			return
+		}
+		switch p := ps[0]; {
+		case len(ps) != 1:
+			err = fmt.Errorf("bad arguments): attach takes one process; %s names %d", name, len(ps))
+		case !p.Program.TTY:
+			err = fmt.Errorf("not a tty program): %s; set tty: true in its config to attach", p.Name)
+		case p.pid == 0 || p.w == nil:
+			err = fmt.Errorf("not running): %s", p.Name)
+		default:
+			p.w.Attach(f, &ipc.Attach{Rows: rows, Cols: cols, DetachKey: s.cfg.Global.DetachKey})
+			f = nil
+		}
+	})
+	if f != nil {
+		f.Close()
+	}
+	if !ok {
+		return fmt.Errorf("shutting down)")
+	}
+	return err
+}
+
+// AttachLocal attaches the master's own terminal: it returns the client
+// end of a new socketpair whose other end went to the worker.
+func (s *Supervisor) AttachLocal(name string, rows, cols uint16) (*ipc.Conn, error) {
+	conn, child, err := ipc.Pair()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Attach(name, rows, cols, child); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return conn, nil
+}
+
+// AttachError formats an Attach error as the shell prints it.
+func AttachError(err error) string {
+	if n, ok := err.(noSuchProcess); ok {
+		return fmt.Sprintf("ERROR (no such process): %s", string(n))
+	}
+	return fmt.Sprintf("ERROR (%v", err)
+}
+
+// cmdAttach runs when attach reaches Exec: the shell and ctl handle it
+// themselves on a terminal, so here there is none.
+func cmdAttach(s *Supervisor, args []string) string {
+	return "ERROR (attach needs a terminal): run it from the interactive shell or `taskmaster ctl attach NAME` on a terminal"
+}
