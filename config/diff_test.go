@@ -128,16 +128,16 @@ func TestChangeString(t *testing.T) {
 	}
 }
 
-func TestSocketPathDespiteErrors(t *testing.T) {
+func TestLoadGlobalDespiteErrors(t *testing.T) {
 	dir := t.TempDir()
 	path := dir + "/t.yaml"
 	os.WriteFile(path, []byte("taskmaster: {socket: s.sock}\nprograms:\n  web: {cmd: sleep 1, stopsignal: FOO}\n"), 0o644)
-	got, err := SocketPath(path)
-	if err != nil || got != dir+"/s.sock" {
-		t.Fatalf("got %q, %v", got, err)
+	g, err := LoadGlobal(path)
+	if err != nil || g.Socket != dir+"/s.sock" || g.RunDir != dir+"/run" {
+		t.Fatalf("got %+v, %v", g, err)
 	}
 	os.WriteFile(path, []byte("taskmaster: {socket: 3, bogus: 1}\nprograms: {}\n"), 0o644)
-	if _, err := SocketPath(path); err == nil {
+	if _, err := LoadGlobal(path); err == nil {
 		t.Fatal("no error for a broken taskmaster section")
 	}
 }

@@ -151,18 +151,19 @@ func (d *decoder) syntaxError(err error) {
 	d.errs = append(d.errs, e)
 }
 
-// SocketPath returns the control socket the file names, even when other
-// parts of it have errors: `taskmaster ctl reload` must reach the master
-// to report exactly those errors. It fails only when the socket itself
-// cannot be known (a syntax error, or an error in the taskmaster section).
-func SocketPath(path string) (string, error) {
+// LoadGlobal returns the file's taskmaster section, even when other parts
+// of it have errors: `taskmaster ctl reload` must reach the master to
+// report exactly those errors, and `taskmaster state` must find the rundir.
+// It fails only when the section itself cannot be known (a syntax error,
+// or an error in the taskmaster section).
+func LoadGlobal(path string) (*Global, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("load config: %w", err)
+		return nil, fmt.Errorf("load config: %w", err)
 	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
-		return "", fmt.Errorf("parse config %s: %w", path, err)
+		return nil, fmt.Errorf("parse config %s: %w", path, err)
 	}
 	home, _ := os.UserHomeDir()
 	d := &decoder{file: path, dir: dir, env: Env{Euid: os.Geteuid(), Home: home}.withDefaults()}
@@ -175,7 +176,7 @@ func SocketPath(path string) (string, error) {
 	}
 	if cfg == nil || len(blocking) > 0 {
 		d.errs.sort()
-		return "", d.errs
+		return nil, d.errs
 	}
-	return cfg.Global.Socket, nil
+	return &cfg.Global, nil
 }

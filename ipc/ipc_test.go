@@ -22,7 +22,7 @@ func samples() []Message {
 		&Stop{Signal: 15, TimeoutMs: 3000},
 		&Signal{Signal: 1},
 		&Exited{Pid: 42, Code: -1, Signal: 9, Killed: true},
-		&Status{State: "RUNNING", Restarts: 2},
+		&Status{Name: "web", State: "RUNNING", Restarts: 2},
 		&Quit{},
 		&Failed{Reason: "setuid: operation not permitted"},
 		&Request{Args: []string{"status", "--json"}, Rows: 24, Cols: 80},

@@ -77,10 +77,12 @@ type Spec struct {
 	SharedLogs bool `msgpack:"shared_logs"`
 	RingBytes  int  `msgpack:"ring_bytes"` // kept output per discarded stream
 	// TTY runs the job on a pty: one output stream, attachable.
-	TTY        bool   `msgpack:"tty"`
-	StopSignal int    `msgpack:"stopsignal"` // used when the master is gone
-	StopTimeMs int64  `msgpack:"stoptime_ms"`
-	StateFile  string `msgpack:"statefile"` // "": none
+	TTY        bool  `msgpack:"tty"`
+	StopSignal int   `msgpack:"stopsignal"` // used when the master is gone
+	StopTimeMs int64 `msgpack:"stoptime_ms"`
+	// StateDir is RUNDIR/workers, where the worker keeps NAME.json; "":
+	// no state file.
+	StateDir string `msgpack:"statedir"`
 }
 
 // Ready says the worker finished its set-up, including the privilege drop.
@@ -156,6 +158,7 @@ type Notice struct {
 
 // Status is the master's view of the slot, recorded in the state file.
 type Status struct {
+	Name     string `msgpack:"name"` // changes when numprocs goes 1 <-> N
 	State    string `msgpack:"state"`
 	Restarts int    `msgpack:"restarts"`
 	Error    string `msgpack:"error"`

@@ -314,9 +314,14 @@ func (p *Process) setState(to State, ev Event) error {
 	if ev.Pid == 0 {
 		ev.Pid = p.pid
 	}
-	if p.w != nil {
-		p.w.Status(ipc.Status{State: to.String(), Restarts: p.starts, Error: p.spawn})
-	}
+	p.sendStatus()
 	p.env.Changed(p, from, ev)
 	return nil
+}
+
+// sendStatus gives the worker the master's view, for its state file.
+func (p *Process) sendStatus() {
+	if p.w != nil {
+		p.w.Status(ipc.Status{Name: p.Name, State: p.state.String(), Restarts: p.starts, Error: p.spawn})
+	}
 }

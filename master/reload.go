@@ -233,6 +233,7 @@ func (s *Supervisor) rename(p *Process, name string) {
 	delete(s.procs, p.Name)
 	p.Name = name
 	s.procs[name] = p
+	p.sendStatus()
 }
 
 // setProgram gives p new settings: at once, or after the stop a pending

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/taskmaster/taskmaster/worker"
 )
 
 // RunDir is the master's claim on its rundir: taskmaster.pid, held under
@@ -47,7 +49,25 @@ func LockRunDir(dir string) (*RunDir, error) {
 		f.Close()
 		return nil, fmt.Errorf("pid file %s: %w", path, err)
 	}
+	if err := makeStateDir(filepath.Join(dir, "workers")); err != nil {
+		f.Close()
+		return nil, err
+	}
 	return &RunDir{Path: dir, pid: f}, nil
+}
+
+// makeStateDir creates the workers' state folder: sticky and writable by
+// all, so a worker that dropped to its job's user can replace its own
+// file and no other; only reachable through the 0700 rundir, by
+// descriptors the workers opened before dropping.
+func makeStateDir(dir string) error {
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("state folder %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, worker.StateDirMode); err != nil {
+		return fmt.Errorf("state folder %s: %w", dir, err)
+	}
+	return nil
 }
 
 // Release removes the pid file and drops the lock.

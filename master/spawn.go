@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"path/filepath"
 	"sort"
 	"sync"
 	"syscall"
@@ -47,6 +49,15 @@ type workerProc struct {
 	broken  string
 }
 
+// stateDir is where workers keep their state files, if it exists.
+func (s *Supervisor) stateDir() string {
+	dir := filepath.Join(s.cfg.Global.RunDir, "workers")
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return ""
+	}
+	return dir
+}
+
 // outgoing is a message for a worker and descriptors to pass with it; the
 // writer closes them once sent.
 type outgoing struct {
@@ -73,13 +84,18 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 // launch creates the worker process, then serves its socket.
 func (wp *workerProc) launch(child *os.File, name string) {
 	s := wp.s
+	if dir := s.stateDir(); dir != "" {
+		// A file left by a worker of another user could not be replaced
+		// by this one (the folder is sticky); a new worker writes anew.
+		os.Remove(filepath.Join(dir, name+".json"))
+	}
 	s.spawning <- struct{}{}
 	proc, err := startWorker(s.opts.Exe, name, child)
 	<-s.spawning
 	child.Close()
 	if err != nil {
 		wp.conn.Close()
-		s.Post(func() { wp.gone(nil, "", err.Error()) })
+		s.Post(func() { wp.gone(nil, err.Error()) })
 		return
 	}
 	wp.procMu.Lock()
@@ -140,6 +156,7 @@ func (s *Supervisor) spec(p *Process) *ipc.Spec {
 		StderrMaxBytes: prog.StderrMaxBytes, StderrBackups: prog.StderrBackups,
 		SharedLogs: prog.NumProcs > 1, TTY: prog.TTY,
 		StopSignal: int(prog.StopSignal), StopTimeMs: prog.StopTime.Milliseconds(),
+		StateDir: s.stateDir(),
 	}
 }
 
@@ -226,26 +243,27 @@ func (wp *workerProc) write() {
 }
 
 // read forwards the worker's messages to the loop, then reaps the worker.
+// A packet that does not decode gets the worker killed: it is not to be
+// trusted any more.
 func (wp *workerProc) read() {
-	var why string
 	for {
 		m, files, err := wp.conn.Recv()
 		for _, f := range files {
 			f.Close()
 		}
-		if errors.Is(err, io.EOF) {
+		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 			break
 		}
 		if err != nil {
-			why = fmt.Sprintf("bad packet: %v", err)
-			wp.signalKill()
-			break
+			why := fmt.Sprintf("sent a bad packet: %v", err)
+			wp.s.Post(func() { wp.kill(why) })
+			continue // until the kill closes the socket
 		}
 		wp.s.Post(func() { wp.handle(m) })
 	}
 	state, _ := wp.proc.Wait()
 	wp.conn.Close()
-	wp.s.Post(func() { wp.gone(state, why, "") })
+	wp.s.Post(func() { wp.gone(state, "") })
 }
 
 // handle checks one message from a worker against what the master expects:
@@ -315,7 +333,7 @@ func (wp *workerProc) answer(ipc.Message) bool {
 
 // gone runs once the worker process has been reaped, or could not be
 // started (failed says why: for the slot, a spawn error).
-func (wp *workerProc) gone(state *os.ProcessState, why, failed string) {
+func (wp *workerProc) gone(state *os.ProcessState, failed string) {
 	wp.dead = true
 	close(wp.out)
 	for _, reply := range wp.tails {
@@ -323,9 +341,7 @@ func (wp *workerProc) gone(state *os.ProcessState, why, failed string) {
 	}
 	wp.tails = nil
 	delete(wp.s.workers, wp)
-	if why == "" {
-		why = wp.broken
-	}
+	why := wp.broken
 	if failed != "" && wp.p.w == Worker(wp) {
 		wp.s.log.Write(wp.p.Name, Event{Msg: failed, Err: true})
 		wp.p.OnWorkerFailed(failed)

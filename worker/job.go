@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -59,6 +60,8 @@ func (w *worker) loop() int {
 			if !ok {
 				msgs = nil
 				quitting = true
+				w.why = "the master went away; the worker stopped its job"
+
 				w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
 				continue
 			}
@@ -71,6 +74,7 @@ func (w *worker) loop() int {
 				continue
 			}
 			quitting = true
+			w.why = fmt.Sprintf("the worker got %s and stopped its job", unix.SignalName(s.(syscall.Signal)))
 			w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
 		case <-eof:
 			w.job.open--
@@ -130,6 +134,12 @@ func (w *worker) handle(m ipc.Message, files []*os.File) bool {
 		return true
 	case *ipc.Tail:
 		w.tail(m)
+	case *ipc.Status:
+		if w.state != nil {
+			w.state.rename(m.Name)
+			w.state.st.State, w.state.st.Restarts, w.state.st.Error = m.State, m.Restarts, m.Error
+			w.state.write()
+		}
 	case *ipc.Clear:
 		w.stdout.clear()
 		w.stderr.clear()
@@ -191,10 +201,20 @@ func (w *worker) start() {
 	}
 	j := &job{pid: pid, eof: make(chan struct{}, len(readers)), open: len(readers)}
 	w.job = j
-	w.send(&ipc.Started{Pid: pid, UnixMs: time.Now().UnixMilli()})
+	w.started(pid)
 	go w.stdout.pump(readers[0], j.eof)
 	if len(readers) > 1 {
 		go w.stderr.pump(readers[1], j.eof)
+	}
+}
+
+// started reports a new job to the master and the state file.
+func (w *worker) started(pid int) {
+	now := time.Now()
+	w.send(&ipc.Started{Pid: pid, UnixMs: now.UnixMilli()})
+	if w.state != nil {
+		w.state.st.Pid, w.state.st.StartedAt = pid, now.Format(time.RFC3339)
+		w.state.write()
 	}
 }
 
@@ -221,7 +241,7 @@ func (w *worker) startTTY(path string) {
 	}
 	j := &job{pid: pid, eof: make(chan struct{}, 1), open: 1}
 	w.job = j
-	w.send(&ipc.Started{Pid: pid, UnixMs: time.Now().UnixMilli()})
+	w.started(pid)
 	go w.term.pump(ptmx, w.stdout, j.eof)
 }
 
@@ -332,6 +352,10 @@ func (w *worker) report() {
 		w.term.jobExited(&ipc.JobExited{Name: w.spec.Name, Code: m.Code, Signal: m.Signal})
 	}
 	w.send(m)
+	if w.state != nil {
+		w.state.st.Pid, w.state.st.ExitStatus = 0, m.Code
+		w.state.write()
+	}
 }
 
 // signalGroup signals the job's process group, or the job alone if it has
@@ -387,4 +411,41 @@ func execError(path string, err error) string {
 		return fmt.Sprintf("command at '%s' is not executable", path)
 	}
 	return fmt.Sprintf("couldn't exec %s: %v", path, err)
+}
+
+// killDescendants kills whatever the job left behind (a subreaper, the
+// worker inherits orphaned grandchildren) and reaps it, so the end of a
+// slot leaves no process behind.
+func killDescendants() {
+	for range 10 {
+		kids := children()
+		if len(kids) == 0 {
+			return
+		}
+		for _, pid := range kids {
+			unix.Kill(-pid, syscall.SIGKILL)
+			unix.Kill(pid, syscall.SIGKILL)
+		}
+		for {
+			var ws unix.WaitStatus
+			if pid, err := unix.Wait4(-1, &ws, 0, nil); pid <= 0 || err != nil {
+				break
+			}
+		}
+	}
+}
+
+// children lists the worker's child processes.
+func children() []int {
+	var pids []int
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, t := range tasks {
+		b, _ := os.ReadFile("/proc/self/task/" + t.Name() + "/children")
+		for _, f := range strings.Fields(string(b)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, pid)
+			}
+		}
+	}
+	return pids
 }

@@ -52,7 +52,17 @@ func run() int {
 	if err := conn.Send(&ipc.Ready{UID: os.Getuid(), GID: os.Getgid()}, 0); err != nil {
 		return exitProtocol
 	}
-	return w.loop()
+	w.state.write()
+	code := w.loop()
+	killDescendants()
+	if w.state != nil {
+		w.state.st.Pid = 0
+		if w.why != "" {
+			w.state.st.State, w.state.st.Error = "STOPPED", w.why
+		}
+		w.state.write()
+	}
+	return code
 }
 
 func readSpec(conn *ipc.Conn) (*ipc.Spec, error) {

@@ -20,9 +20,12 @@ type worker struct {
 	stdin  *os.File
 	stdout *output
 	stderr *output
-	merged bool      // stdout and stderr are one file: the job gets one pipe
-	term   *terminal // a tty job's pty and attached clients; nil otherwise
-	job    *job      // nil when no job runs
+	merged bool       // stdout and stderr are one file: the job gets one pipe
+	term   *terminal  // a tty job's pty and attached clients; nil otherwise
+	state  *stateFile // RUNDIR/workers/NAME.json; nil when none
+	job    *job       // nil when no job runs
+	// why, once set, is why the worker is ending (for the state file).
+	why string
 }
 
 // defaultRing is the output kept per discarded stream.
@@ -43,6 +46,9 @@ func setup(spec *ipc.Spec) (*worker, error) {
 	if err := w.openOutputs(id); err != nil {
 		return nil, err
 	}
+	if w.state, err = openStateFile(spec.StateDir, spec.Name, w.notice); err != nil {
+		return nil, err
+	}
 	if err := dropPrivileges(id); err != nil {
 		return nil, err
 	}
@@ -60,6 +66,11 @@ func setup(spec *ipc.Spec) (*worker, error) {
 		}
 	}
 	w.env = jobEnv(spec, id)
+	if w.state != nil {
+		wd, _ := os.Getwd()
+		w.state.st.UID, w.state.st.GID = os.Getuid(), os.Getgid()
+		w.state.st.Umask, w.state.st.WorkingDir = currentUmask(), wd
+	}
 	return w, nil
 }
 

@@ -29,12 +29,12 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if *sock == "" {
 		// Only the socket is needed: errors elsewhere in the file are for
 		// the master to report (reload, reread).
-		path, err := config.SocketPath(findConfig(*cfgPath))
+		g, err := config.LoadGlobal(findConfig(*cfgPath))
 		if err != nil {
 			printConfigError(stderr, err)
 			return exitUsage
 		}
-		*sock = path
+		*sock = g.Socket
 	}
 	if fs.NArg() > 0 && master.IsAttach(fs.Args()) {
 		return ctlAttach(*sock, fs.Args(), stdin, stdout, stderr)
@@ -157,8 +157,25 @@ func ctlCommandContext(ctx context.Context, sock string, args []string, out io.W
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	if err := conn.Send(&ipc.Request{Args: args}, 5*time.Second); err != nil {
+		// A master that refuses us says why, then hangs up before our
+		// request: show its answer rather than the broken pipe.
+		conn.SetReadDeadline(time.Now().Add(time.Second))
+		if code, ok := readAnswer(conn, out); ok {
+			return code, nil
+		}
 		return exitFailure, err
 	}
+	return copyAnswer(ctx, conn, out)
+}
+
+// readAnswer reads an answer already sent; ok is false if there was none.
+func readAnswer(conn *ipc.Conn, out io.Writer) (int, bool) {
+	code, err := copyAnswer(context.Background(), conn, out)
+	return code, err == nil
+}
+
+// copyAnswer copies Output packets to out until Done.
+func copyAnswer(ctx context.Context, conn *ipc.Conn, out io.Writer) (int, error) {
 	for {
 		m, files, err := conn.Recv()
 		for _, f := range files {

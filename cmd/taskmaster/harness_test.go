@@ -24,6 +24,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// Tests run it as throwaway users too.
+	os.Chmod(dir, 0o755)
 	binary = filepath.Join(dir, "taskmaster")
 	args := []string{"build", "-o", binary}
 	if raceEnabled {
@@ -36,6 +38,32 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+var (
+	plainOnce   sync.Once
+	plainBinary string // built without -race, for soak tests
+)
+
+// binaryWithoutRace builds taskmaster without the race detector, whose
+// start-up cost dominates tests that spawn workers by the thousand.
+func binaryWithoutRace(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled {
+		return binary
+	}
+	plainOnce.Do(func() {
+		path := filepath.Join(filepath.Dir(binary), "taskmaster-norace")
+		if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
+			t.Logf("build: %v\n%s", err, out)
+			return
+		}
+		plainBinary = path
+	})
+	if plainBinary == "" {
+		t.Fatal("no binary without -race")
+	}
+	return plainBinary
 }
 
 // syncBuffer collects a process's output for concurrent reading.
@@ -103,9 +131,14 @@ func startMaster(t *testing.T, yaml string) *tmaster {
 
 func launch(t *testing.T, dir, cfg string, stdin *os.File, args ...string) *tmaster {
 	t.Helper()
+	return launchBinary(t, binary, dir, cfg, stdin, args...)
+}
+
+func launchBinary(t *testing.T, bin, dir, cfg string, stdin *os.File, args ...string) *tmaster {
+	t.Helper()
 	m := &tmaster{t: t, dir: dir, cfg: cfg, out: &syncBuffer{}, exited: make(chan struct{}),
 		marker: fmt.Sprintf("TM_TEST_MARKER=%s-%d", t.Name(), time.Now().UnixNano())}
-	m.cmd = exec.Command(binary, args...)
+	m.cmd = exec.Command(bin, args...)
 	m.cmd.Dir = dir
 	// The race runtime sleeps a second at exit unless told not to.
 	m.cmd.Env = append(os.Environ(), m.marker, "GORACE=atexit_sleep_ms=0")
@@ -282,7 +315,7 @@ func ours(marker string) []int {
 		}
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if bytes.Contains(env, []byte(marker)) || exe == binary {
+		if bytes.Contains(env, []byte(marker)) || exe == binary || (plainBinary != "" && exe == plainBinary) {
 			pids = append(pids, pid)
 		}
 	}

@@ -38,6 +38,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runCtl(args[1:], stdin, stdout, stderr)
 		case "check":
 			return runCheck(args[1:], stdout, stderr)
+		case "state":
+			return runState(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintf(stdout, "taskmaster %s\n", master.Version)
 			return exitOK
@@ -53,6 +55,7 @@ const usageText = `usage:
   taskmaster [-c FILE] [--no-shell]      run the master in the foreground
   taskmaster ctl [-c FILE | -s SOCKET] [COMMAND [ARGS...]]
   taskmaster check [-c FILE]             validate the config, print every error
+  taskmaster state [-c FILE | RUNDIR]    print the workers' state files
   taskmaster version
 `
 
