@@ -187,17 +187,7 @@ func cmdStatus(s *Supervisor, ctx context.Context, args []string, out io.Writer)
 		names = []string{"all"}
 	}
 	var infos []ProcessInfo
-	var err error
-	s.do(func() {
-		var ps []*Process
-		if ps, err = s.resolve(names); err != nil {
-			return
-		}
-		now := s.clock.Now()
-		for _, p := range ps {
-			infos = append(infos, p.info(now))
-		}
-	})
+	err := s.onEach(names, func(p *Process) { infos = append(infos, p.info(s.clock.Now())) })
 	if err != nil {
 		return errorLine(out, err)
 	}
@@ -348,22 +338,30 @@ func cmdPid(s *Supervisor, ctx context.Context, args []string, out io.Writer) in
 		fmt.Fprintln(out, os.Getpid())
 		return 0
 	}
-	var pids []int
+	var pids []string
+	if err := s.onEach(args, func(p *Process) { pids = append(pids, fmt.Sprint(p.pid)) }); err != nil {
+		return errorLine(out, err)
+	}
+	return printLines(out, pids)
+}
+
+// onEach resolves names and calls f for each process, on the loop.
+func (s *Supervisor) onEach(names []string, f func(*Process)) error {
 	var err error
 	s.do(func() {
 		var ps []*Process
-		if ps, err = s.resolve(args); err != nil {
-			return
-		}
-		for _, p := range ps {
-			pids = append(pids, p.pid)
+		if ps, err = s.resolve(names); err == nil {
+			for _, p := range ps {
+				f(p)
+			}
 		}
 	})
-	if err != nil {
-		return errorLine(out, err)
-	}
-	for _, pid := range pids {
-		fmt.Fprintln(out, pid)
+	return err
+}
+
+func printLines(out io.Writer, lines []string) int {
+	for _, l := range lines {
+		fmt.Fprintln(out, l)
 	}
 	return 0
 }
@@ -379,10 +377,7 @@ func cmdAvail(s *Supervisor, ctx context.Context, args []string, out io.Writer) 
 			lines = append(lines, fmt.Sprintf("%-32s %-9s %s", p.Name, "in use", auto))
 		}
 	})
-	for _, l := range lines {
-		fmt.Fprintln(out, l)
-	}
-	return 0
+	return printLines(out, lines)
 }
 
 func cmdVersion(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
@@ -401,10 +396,7 @@ func cmdReread(s *Supervisor, ctx context.Context, args []string, out io.Writer)
 	if err != nil {
 		return configError(out, err)
 	}
-	for _, l := range lines {
-		fmt.Fprintln(out, l)
-	}
-	return 0
+	return printLines(out, lines)
 }
 
 // cmdReload waits until every process the reload stopped has stopped, so
@@ -415,10 +407,7 @@ func cmdReload(s *Supervisor, ctx context.Context, args []string, out io.Writer)
 		return configError(out, err)
 	}
 	<-done
-	for _, l := range lines {
-		fmt.Fprintln(out, l)
-	}
-	return 0
+	return printLines(out, lines)
 }
 
 // configError prints every error of a rejected config.

@@ -101,6 +101,17 @@ func cmdMaintail(s *Supervisor, ctx context.Context, args []string, out io.Write
 	return tailFile(ctx, s.log.Path(), n, follow, out)
 }
 
+// nextLook waits until it is time to look for new output again; false
+// when the follower should stop (Ctrl-C, a ctl client gone).
+func nextLook(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(followEvery):
+		return true
+	}
+}
+
 // tailFile prints the last n bytes of path and, following, what is
 // appended, across truncation and rotation (a new file at path).
 func tailFile(ctx context.Context, path string, n int64, follow bool, out io.Writer) int {
@@ -124,13 +135,8 @@ func tailFile(ctx context.Context, path string, n int64, follow bool, out io.Wri
 			}
 			pos = next
 		}
-		if !follow {
+		if !follow || !nextLook(ctx) {
 			return 0
-		}
-		select {
-		case <-ctx.Done():
-			return 0
-		case <-time.After(followEvery):
 		}
 		// Rotated or recreated: follow the new file from its start.
 		if st, err := os.Stat(path); err == nil {
@@ -203,13 +209,8 @@ func (s *Supervisor) tailKept(ctx context.Context, p *Process, stream string, n 
 				continue // more than one packet's worth is waiting
 			}
 		}
-		if !follow {
+		if !follow || !nextLook(ctx) {
 			return 0
-		}
-		select {
-		case <-ctx.Done():
-			return 0
-		case <-time.After(followEvery):
 		}
 		d = s.askTail(p, stream, off)
 	}
