@@ -10,13 +10,16 @@ import (
 	"time"
 )
 
-func TestKillJobRestartsIt(t *testing.T) {
-	m := startMaster(t, `
+// oneSleeper is a config with one long, quiet job.
+const oneSleeper = `
 programs:
   sleeper:
     cmd: sleep 1000
     starttime: 0
-`)
+`
+
+func TestKillJobRestartsIt(t *testing.T) {
+	m := startMaster(t, oneSleeper)
 	first := m.waitState("sleeper", "RUNNING", nil)
 	syscall.Kill(first.Pid, syscall.SIGKILL)
 	second := m.waitState("sleeper", "RUNNING", func(in procInfo) bool { return in.Pid != first.Pid })
@@ -150,12 +153,7 @@ programs:
 }
 
 func TestJobSeesOnlyStdio(t *testing.T) {
-	m := startMaster(t, `
-programs:
-  sleeper:
-    cmd: sleep 1000
-    starttime: 0
-`)
+	m := startMaster(t, oneSleeper)
 	in := m.waitState("sleeper", "RUNNING", nil)
 	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", in.Pid))
 	if err != nil {
@@ -171,12 +169,7 @@ programs:
 }
 
 func TestKillWorkerKillsJobAndRestarts(t *testing.T) {
-	m := startMaster(t, `
-programs:
-  sleeper:
-    cmd: sleep 1000
-    starttime: 0
-`)
+	m := startMaster(t, oneSleeper)
 	first := m.waitState("sleeper", "RUNNING", nil)
 	worker := ppid(t, first.Pid)
 	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", worker))
