@@ -22,7 +22,7 @@ const (
 type Change struct {
 	Program string
 	Kind    ChangeKind
-	Keys    []string // the changed keys, in the file's key order
+	Keys    []string // the changed keys, in programKeys' order
 	OldNum  int
 	NewNum  int
 }

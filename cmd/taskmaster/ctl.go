@@ -26,15 +26,16 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
+	history := defaultHistory()
 	if *sock == "" {
-		// Only the socket is needed: errors elsewhere in the file are for
-		// the master to report (reload, reread).
+		// Only the taskmaster section is needed: errors elsewhere in the
+		// file are for the master to report (reload, reread).
 		g, err := config.LoadGlobal(findConfig(*cfgPath))
 		if err != nil {
 			printConfigError(stderr, err)
 			return exitUsage
 		}
-		*sock = g.Socket
+		*sock, history = g.Socket, g.History
 	}
 	if fs.NArg() > 0 && master.IsAttach(fs.Args()) {
 		return ctlAttach(*sock, fs.Args(), stdin, stdout, stderr)
@@ -48,7 +49,7 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return code
 	}
 	if in, ok := stdin.(*os.File); ok && isTerminal(in) {
-		return ctlTerminal(*sock, in, stdout.(*os.File), stderr)
+		return ctlTerminal(*sock, history, in, stdout.(*os.File), stderr)
 	}
 	return ctlShell(*sock, stdin, stdout, stderr)
 }
@@ -56,7 +57,7 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // ctlTerminal is the remote interactive shell: the same editor as the
 // master's, commands run on the master one by one. exit, quit and Ctrl-D
 // leave the client; shutdown stops the master.
-func ctlTerminal(sock string, in, out *os.File, stderr io.Writer) int {
+func ctlTerminal(sock, history string, in, out *os.File, stderr io.Writer) int {
 	names := func() []string {
 		var b strings.Builder
 		if _, err := ctlCommand(sock, []string{"avail"}, &b); err != nil {
@@ -69,11 +70,6 @@ func ctlTerminal(sock string, in, out *os.File, stderr io.Writer) int {
 			}
 		}
 		return master.NameCandidates(procs)
-	}
-	home, _ := os.UserHomeDir()
-	history := ""
-	if home != "" {
-		history = filepath.Join(home, ".taskmaster_history")
 	}
 	term, err := openTerminal(in, out, prompt, history, completer(names))
 	if err != nil {
@@ -250,4 +246,12 @@ func ctlAttach(sock string, args []string, stdin io.Reader, stdout, stderr io.Wr
 	}
 	fmt.Fprintf(stdout, "\n%s\n", msg)
 	return exitOK
+}
+
+// defaultHistory is the history file when no config names one (ctl -s).
+func defaultHistory() string {
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".taskmaster_history")
+	}
+	return ""
 }
