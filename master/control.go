@@ -51,7 +51,7 @@ func (c *Control) Serve() {
 			time.Sleep(10 * time.Millisecond) // EMFILE and friends: do not spin
 			continue
 		}
-		go c.serve(ipc.NewConn(uc))
+		c.s.goSafe(func() { c.serve(ipc.NewConn(uc)) })
 	}
 }
 
@@ -87,10 +87,10 @@ func (c *Control) serve(conn *ipc.Conn) {
 	// The client says nothing more; its leaving (EOF) ends `tail -f`.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go func() {
+	c.s.goSafe(func() {
 		conn.Recv()
 		cancel()
-	}()
+	})
 	w := &packetWriter{conn: conn}
 	code := c.s.ExecContext(ctx, req.Args, w)
 	if w.err == nil {

@@ -67,12 +67,12 @@ func (s *Supervisor) Reload() ([]string, <-chan struct{}, error) {
 		s.logReloadError(err)
 		return nil, nil, err
 	}
-	go func() {
+	s.goSafe(func() {
 		for _, w := range waits {
 			<-w
 		}
 		close(done)
-	}()
+	})
 	return planLines(plan), done, nil
 }
 

@@ -22,7 +22,9 @@ type ServeOptions struct {
 	Shell func(s *Supervisor)
 	// Notify receives event lines (see Options.Notify).
 	Notify func(line string)
-	Stderr io.Writer
+	// OnPanic: see Options.OnPanic.
+	OnPanic func()
+	Stderr  io.Writer
 }
 
 // Serve runs a master until it is shut down and returns the exit code.
@@ -42,21 +44,21 @@ func Serve(o ServeOptions) int {
 		return 1
 	}
 	defer log.Close()
-	s := New(cfg, log, Options{Notify: o.Notify})
+	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic})
 	ctl, err := Listen(s, cfg.Global.Socket)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
 		return 1
 	}
 	defer ctl.Close()
-	go ctl.Serve()
+	s.goSafe(ctl.Serve)
 
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-	go s.handleSignals(sigs)
+	s.goSafe(func() { s.handleSignals(sigs) })
 	if o.Shell != nil {
-		go o.Shell(s)
+		s.goSafe(func() { o.Shell(s) })
 	}
 	s.Run()
 	// Let commands in flight (`shutdown` itself) print their answer.

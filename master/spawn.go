@@ -77,7 +77,7 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 	wp := &workerProc{s: s, p: p, conn: conn, out: make(chan outgoing, 32)}
 	s.workers[wp] = true
 	wp.out <- outgoing{m: s.spec(p)}
-	go wp.launch(child, p.Name)
+	s.goSafe(func() { wp.launch(child, p.Name) })
 	return wp, nil
 }
 
@@ -104,7 +104,7 @@ func (wp *workerProc) launch(child *os.File, name string) {
 		proc.Kill()
 	}
 	wp.procMu.Unlock()
-	go wp.write()
+	wp.s.goSafe(wp.write)
 	wp.read()
 }
 

@@ -24,6 +24,9 @@ type Options struct {
 	// Load reads the config again for a reload; nil: config.Load of the
 	// file the master started with.
 	Load func() (*config.Config, error)
+	// OnPanic runs before a panic in any of the master's goroutines takes
+	// the process down (the shell restores the terminal there).
+	OnPanic func()
 }
 
 // Supervisor owns every Process. All its state is touched only by the loop
@@ -119,7 +122,7 @@ func (s *Supervisor) reorder() {
 // stopped everything.
 func (s *Supervisor) Run() {
 	s.log.Logf("INFO", "started (pid %d), config %s", os.Getpid(), s.cfg.Path)
-	go s.reloader()
+	s.goSafe(s.reloader)
 	for _, p := range s.order {
 		if p.Program.AutoStart {
 			p.Start()
@@ -318,4 +321,21 @@ func (c *commandCount) wait(d time.Duration) {
 	case <-idle:
 	case <-time.After(d):
 	}
+}
+
+// goSafe runs f on a new goroutine; a panic there calls OnPanic first, so
+// no crash leaves the terminal raw.
+func (s *Supervisor) goSafe(f func()) { go s.guard(f) }
+
+// guard runs f; if it panics, OnPanic runs and the panic goes on.
+func (s *Supervisor) guard(f func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			if s.opts.OnPanic != nil {
+				s.opts.OnPanic()
+			}
+			panic(r)
+		}
+	}()
+	f()
 }

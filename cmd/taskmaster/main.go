@@ -149,6 +149,7 @@ func runMaster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// Every way out of Serve comes back here: restore the terminal.
 		defer term.Close()
 		opts.Notify = term.Event
+		opts.OnPanic = term.Close
 		opts.Shell = func(s *master.Supervisor) {
 			names = s.Names
 			shell(s, term, stdin, stdout)
