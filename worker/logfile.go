@@ -125,6 +125,8 @@ func (l *logFile) prepare(want int) int {
 			l.f = f
 		}
 		l.seekEnd()
+	} else if l.append {
+		l.followSiblings()
 	} else if st, err := l.f.Stat(); err == nil && st.Size() < l.off {
 		l.off = st.Size() // truncated behind our back
 	}
@@ -139,6 +141,25 @@ func (l *logFile) prepare(want int) int {
 		}
 	}
 	return int(min(int64(want), l.maxBytes-l.off))
+}
+
+// followSiblings keeps a shared file (numprocs > 1) in step with the other
+// processes writing it: if one of them rotated it, write to the new file;
+// decide on rotation by the file's real size, not by what this one wrote.
+// mu held.
+func (l *logFile) followSiblings() {
+	cur, err := l.f.Stat()
+	if err != nil {
+		return
+	}
+	if at, err := os.Stat(l.path); err == nil && !os.SameFile(cur, at) {
+		if f, err := l.open(nil); err == nil {
+			l.f.Close()
+			l.f = f
+			cur = at
+		}
+	}
+	l.off = cur.Size()
 }
 
 // rotate shifts the backups and starts a new file. With no backups the

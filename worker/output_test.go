@@ -141,3 +141,28 @@ func TestLogFileRotationFailure(t *testing.T) {
 		t.Fatalf("got %q", b)
 	}
 }
+
+// Two writers of one shared file (numprocs > 1) rotate it once between
+// them and keep writing to the live file.
+func TestSharedLogFileRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out")
+	a, _ := openLogFile(path, 100, 5, true, nil, func(m string) { t.Errorf("warning: %s", m) })
+	b, _ := openLogFile(path, 100, 5, true, nil, func(m string) { t.Errorf("warning: %s", m) })
+	for i := 0; i < 6; i++ {
+		a.write(bytes.Repeat([]byte{'a'}, 20))
+		b.write(bytes.Repeat([]byte{'b'}, 20))
+	}
+	// 240 bytes in all: two full backups of 100 and 40 live bytes.
+	sizes := map[string]int{}
+	ents, _ := os.ReadDir(dir)
+	total := 0
+	for _, e := range ents {
+		fi, _ := e.Info()
+		sizes[e.Name()] = int(fi.Size())
+		total += int(fi.Size())
+	}
+	if total != 240 || sizes["out.1"] != 100 || sizes["out.2"] != 100 || sizes["out"] != 40 {
+		t.Fatalf("files %v", sizes)
+	}
+}
