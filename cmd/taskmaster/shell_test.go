@@ -189,6 +189,9 @@ func TestInteractiveShell(t *testing.T) {
 	syscall.Kill(pid, syscall.SIGKILL)
 	p.expectRE(`\[\d\d:\d\d:\d\d\] web exited unexpectedly \(signal KILL\); restarting`)
 	p.expect("taskmaster> status we")
+	// The restarted job's RUNNING line comes next, the typed line redrawn.
+	p.expect("web entered RUNNING")
+	p.expect("taskmaster> status we")
 	p.send("b\r")
 	p.expectRE(`web\s+RUNNING`)
 
