@@ -19,11 +19,11 @@ func (s *Supervisor) Attach(name string, rows, cols uint16, f *os.File) error {
 		}
 		switch p := ps[0]; {
 		case len(ps) != 1:
-			err = fmt.Errorf("bad arguments): attach takes one process; %s names %d", name, len(ps))
+			err = attachError{"bad arguments", fmt.Sprintf("attach takes one process; %s names %d", name, len(ps))}
 		case !p.Program.TTY:
-			err = fmt.Errorf("not a tty program): %s; set tty: true in its config to attach", p.Name)
+			err = attachError{"not a tty program", p.Name + "; set tty: true in its config to attach"}
 		case p.pid == 0 || p.w == nil:
-			err = fmt.Errorf("not running): %s", p.Name)
+			err = attachError{"not running", p.Name}
 		default:
 			p.w.Attach(f, &ipc.Attach{Rows: rows, Cols: cols, DetachKey: s.cfg.Global.DetachKey})
 			f = nil
@@ -33,10 +33,16 @@ func (s *Supervisor) Attach(name string, rows, cols uint16, f *os.File) error {
 		f.Close()
 	}
 	if !ok {
-		return fmt.Errorf("shutting down)")
+		return attachError{"shutting down", name}
 	}
 	return err
 }
+
+// attachError is why an attach was refused: the reason in parentheses,
+// then what it concerns, as every error line of the shell.
+type attachError struct{ reason, detail string }
+
+func (e attachError) Error() string { return e.reason + ": " + e.detail }
 
 // AttachLocal attaches the master's own terminal: it returns the client
 // end of a new socketpair whose other end went to the worker.
@@ -54,10 +60,13 @@ func (s *Supervisor) AttachLocal(name string, rows, cols uint16) (*ipc.Conn, err
 
 // AttachError formats an Attach error as the shell prints it.
 func AttachError(err error) string {
-	if n, ok := err.(noSuchProcess); ok {
-		return fmt.Sprintf("ERROR (no such process): %s", string(n))
+	switch e := err.(type) {
+	case noSuchProcess:
+		return fmt.Sprintf("ERROR (no such process): %s", string(e))
+	case attachError:
+		return fmt.Sprintf("ERROR (%s): %s", e.reason, e.detail)
 	}
-	return fmt.Sprintf("ERROR (%v", err)
+	return fmt.Sprintf("ERROR (%v)", err)
 }
 
 // cmdAttach runs when attach reaches Exec: the shell and ctl handle it
