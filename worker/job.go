@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -364,88 +361,4 @@ func signalGroup(pid int, sig syscall.Signal) {
 	if err := unix.Kill(-pid, sig); errors.Is(err, unix.ESRCH) {
 		unix.Kill(pid, sig)
 	}
-}
-
-func envPath(env []string) string {
-	for i := len(env) - 1; i >= 0; i-- {
-		if v, ok := strings.CutPrefix(env[i], "PATH="); ok {
-			return v
-		}
-	}
-	return "/usr/local/bin:/usr/bin:/bin"
-}
-
-// lookPath finds the executable as supervisor does, with its messages.
-func lookPath(file, path string) (string, error) {
-	if strings.Contains(file, "/") {
-		return file, checkExecutable(file)
-	}
-	for _, dir := range filepath.SplitList(path) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, file)
-		if checkExecutable(p) == nil {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("can't find command '%s'", file)
-}
-
-func checkExecutable(p string) error {
-	st, err := os.Stat(p)
-	if err != nil {
-		return fmt.Errorf("can't find command '%s'", p)
-	}
-	if st.IsDir() || unix.Access(p, unix.X_OK) != nil {
-		return fmt.Errorf("command at '%s' is not executable", p)
-	}
-	return nil
-}
-
-func execError(path string, err error) string {
-	switch {
-	case errors.Is(err, syscall.ENOENT):
-		return fmt.Sprintf("can't find command '%s'", path)
-	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.ENOEXEC):
-		return fmt.Sprintf("command at '%s' is not executable", path)
-	}
-	return fmt.Sprintf("couldn't exec %s: %v", path, err)
-}
-
-// killDescendants kills whatever the job left behind (a subreaper, the
-// worker inherits orphaned grandchildren) and reaps it, so the end of a
-// slot leaves no process behind.
-func killDescendants() {
-	for range 10 {
-		kids := children()
-		if len(kids) == 0 {
-			return
-		}
-		for _, pid := range kids {
-			unix.Kill(-pid, syscall.SIGKILL)
-			unix.Kill(pid, syscall.SIGKILL)
-		}
-		for {
-			var ws unix.WaitStatus
-			if pid, err := unix.Wait4(-1, &ws, 0, nil); pid <= 0 || err != nil {
-				break
-			}
-		}
-	}
-}
-
-// children lists the worker's child processes.
-func children() []int {
-	var pids []int
-	tasks, _ := os.ReadDir("/proc/self/task")
-	for _, t := range tasks {
-		b, _ := os.ReadFile("/proc/self/task/" + t.Name() + "/children")
-		for _, f := range strings.Fields(string(b)) {
-			if pid, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, pid)
-			}
-		}
-	}
-	return pids
 }
