@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// envPath is the job's PATH: where its command is looked up.
 func envPath(env []string) string {
 	for i := len(env) - 1; i >= 0; i-- {
 		if v, ok := strings.CutPrefix(env[i], "PATH="); ok {
