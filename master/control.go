@@ -66,6 +66,10 @@ func (c *Control) serve(conn *ipc.Conn) {
 	}
 	if cred.Uid != 0 && int(cred.Uid) != os.Getuid() {
 		c.s.log.Logf("WARN", "control: refused uid %d (pid %d)", cred.Uid, cred.Pid)
+		// Read the request first: closing a socket with unread data resets
+		// it, and the client would lose the refusal.
+		conn.SetReadDeadline(time.Now().Add(time.Second))
+		conn.Recv()
 		conn.Send(&ipc.Output{Data: fmt.Sprintf("ERROR (permission denied): uid %d may not control this taskmaster\n", cred.Uid)}, time.Second)
 		conn.Send(&ipc.Done{Code: 1}, time.Second)
 		return
