@@ -42,7 +42,8 @@ func commands() []command {
 			fmt.Fprintln(out, cmdAttach(s, args))
 			return 1
 		}},
-		{"notify", nil, "notify on|off", "Turn the shell's event lines on or off.", cmdNotify},
+		{"notify", nil, "notify on|off", "Turn the shells' event lines on or off.", cmdNotify},
+		{"events", nil, "events", "Print event lines as they happen, until interrupted.", cmdEvents},
 		{"version", nil, "version", "Show taskmaster's version.", cmdVersion},
 		{"shutdown", []string{"exit", "quit"}, "shutdown", "Stop every process and exit the master.", cmdShutdown},
 	}
@@ -441,4 +442,29 @@ func IsAttach(args []string) bool {
 	}
 	c, ok := lookup(args[0])
 	return ok && c.name == "attach"
+}
+
+// cmdEvents streams event lines (what the shell prints above its prompt)
+// until ctx is done: ctl's remote shell shows them this way.
+func cmdEvents(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
+	if len(args) != 0 {
+		return usage(out, "events")
+	}
+	ch := make(chan string, 64)
+	if !s.do(func() { s.subs[ch] = true }) {
+		return 0
+	}
+	defer s.Post(func() { delete(s.subs, ch) })
+	for {
+		select {
+		case line := <-ch:
+			if _, err := fmt.Fprintln(out, line); err != nil {
+				return 0
+			}
+		case <-ctx.Done():
+			return 0
+		case <-s.closed:
+			return 0
+		}
+	}
 }

@@ -45,8 +45,10 @@ type Supervisor struct {
 	// later holds processes whose watchers must run once the current
 	// event is fully handled: a watcher may start or stop the process, which
 	// must not happen in the middle of the transition that woke it.
-	later    []*Process
-	notify   bool          // event lines on (config notify, `notify on|off`)
+	later  []*Process
+	notify bool // event lines on (config notify, `notify on|off`)
+	// subs are `events` streams (ctl's shell); a slow one misses lines.
+	subs     map[chan string]bool
 	execs    commandCount  // commands in flight, so Serve lets them answer
 	reloadMu sync.Mutex    // one reload at a time
 	reloads  chan struct{} // SIGHUPs, folded: one pending at most
@@ -80,6 +82,7 @@ func New(cfg *config.Config, log *EventLog, opts Options) *Supervisor {
 		watch:    map[*Process][]func(*Process) bool{},
 		closed:   make(chan struct{}),
 		notify:   cfg.Global.Notify,
+		subs:     map[chan string]bool{},
 		spawning: make(chan struct{}, runtime.GOMAXPROCS(0)),
 	}
 	if opts.Load == nil {
@@ -181,8 +184,17 @@ func (s *Supervisor) Changed(p *Process, from State, ev Event) {
 	// Event lines are for what the user did not ask for and must know:
 	// exits, restarts, BACKOFF, FATAL, RUNNING reached, stops completed.
 	shown := ev.Warn || ev.Err || (from != p.state && p.state != Starting && p.state != Stopping)
-	if s.notify && s.opts.Notify != nil && shown {
-		s.opts.Notify(fmt.Sprintf("[%s] %s %s", s.clock.Now().Format("15:04:05"), p.Name, ev.Msg))
+	if s.notify && shown {
+		line := fmt.Sprintf("[%s] %s %s", s.clock.Now().Format("15:04:05"), p.Name, ev.Msg)
+		if s.opts.Notify != nil {
+			s.opts.Notify(line)
+		}
+		for ch := range s.subs {
+			select {
+			case ch <- line:
+			default:
+			}
+		}
 	}
 	if len(s.watch[p]) > 0 && !slices.Contains(s.later, p) {
 		s.later = append(s.later, p)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -77,6 +78,10 @@ func ctlTerminal(sock, history string, in, out *os.File, stderr io.Writer) int {
 		return exitFailure
 	}
 	defer term.Close()
+	// Event lines, as in the master's own shell, from a second connection.
+	events, stopEvents := context.WithCancel(context.Background())
+	defer stopEvents()
+	go ctlCommandContext(events, sock, []string{"events"}, &lineSplitter{emit: term.Event})
 	code := exitOK
 	editLoop(term, out, func(args []string) bool {
 		if args[0] == "exit" || args[0] == "quit" {
@@ -254,4 +259,22 @@ func defaultHistory() string {
 		return filepath.Join(home, ".taskmaster_history")
 	}
 	return ""
+}
+
+// lineSplitter turns a byte stream into whole lines for emit.
+type lineSplitter struct {
+	emit    func(string)
+	partial []byte
+}
+
+func (l *lineSplitter) Write(p []byte) (int, error) {
+	l.partial = append(l.partial, p...)
+	for {
+		i := bytes.IndexByte(l.partial, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		l.emit(string(l.partial[:i]))
+		l.partial = l.partial[i+1:]
+	}
 }

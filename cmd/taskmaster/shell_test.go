@@ -262,6 +262,15 @@ func TestCtlInteractive(t *testing.T) {
 	m.waitState("web", "RUNNING", nil)
 	p := startOnPTY(t, m.dir, []string{"HOME=" + m.dir}, "ctl", "-c", m.cfg)
 	p.expect("taskmaster> ")
+	// Event lines reach the remote shell too.
+	waitFor(t, 10*time.Second, "an event line in the remote shell", func() bool {
+		in := m.status("worker")
+		syscall.Kill(in.Pid, syscall.SIGKILL)
+		m.waitState("worker", "RUNNING", func(n procInfo) bool { return n.Pid != in.Pid })
+		i, _ := p.out.find(p.mark, "worker exited unexpectedly (signal KILL)")
+		return i >= 0
+	})
+	p.expect("taskmaster> ")
 	p.send("stop w\t")
 	p.send("e\t\r")
 	p.expect("web: stopped")

@@ -91,9 +91,10 @@ func (t *terminal) Close() {
 	})
 }
 
-// follows reports whether a command runs until interrupted (tail -f).
+// follows reports whether a command runs until interrupted (tail -f,
+// events).
 func follows(args []string) bool {
-	return (args[0] == "tail" || args[0] == "maintail") && slices.Contains(args[1:], "-f")
+	return args[0] == "events" || ((args[0] == "tail" || args[0] == "maintail") && slices.Contains(args[1:], "-f"))
 }
 
 // interruptible runs a command with a context that Ctrl-C cancels. The
