@@ -149,17 +149,7 @@ func superStart(tb testing.TB, kind, dir, cfg string, env []string, name string,
 func (s *superProc) stop() { s.once.Do(s.shutdown) }
 
 func (s *superProc) shutdown() {
-	select {
-	case <-s.exited:
-	default:
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(30 * time.Second):
-			syscall.Kill(-s.pid, syscall.SIGKILL)
-			<-s.exited
-		}
-	}
+	terminate(s.cmd.Process, s.exited, 30*time.Second, func() { syscall.Kill(-s.pid, syscall.SIGKILL) })
 	syscall.Kill(-s.pid, syscall.SIGKILL)
 	// Orphans may take a moment to die; make sure none survives.
 	for i := 0; i < 50; i++ {

@@ -163,18 +163,25 @@ func launchBinary(t *testing.T, bin, dir, cfg string, stdin *os.File, args ...st
 	return m
 }
 
-func (m *tmaster) cleanup() {
+// terminate asks p to stop (SIGTERM), waits up to d for exited, then
+// calls kill and waits for good.
+func terminate(p *os.Process, exited <-chan struct{}, d time.Duration, kill func()) {
 	select {
-	case <-m.exited:
+	case <-exited:
+		return
 	default:
-		m.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-m.exited:
-		case <-time.After(20 * time.Second):
-			m.cmd.Process.Kill()
-			<-m.exited
-		}
 	}
+	p.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(d):
+		kill()
+		<-exited
+	}
+}
+
+func (m *tmaster) cleanup() {
+	terminate(m.cmd.Process, m.exited, 20*time.Second, func() { m.cmd.Process.Kill() })
 	killLeftovers(m.marker)
 	if m.t.Failed() {
 		b, _ := os.ReadFile(filepath.Join(m.dir, "taskmaster.log"))

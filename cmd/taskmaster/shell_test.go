@@ -55,16 +55,7 @@ func startOnPTY(t *testing.T, dir string, env []string, args ...string) *ptyProc
 	}()
 	go func() { p.cmd.Wait(); close(p.exited) }()
 	t.Cleanup(func() {
-		select {
-		case <-p.exited:
-		default:
-			p.cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.exited:
-			case <-time.After(15 * time.Second):
-				p.cmd.Process.Kill()
-			}
-		}
+		terminate(p.cmd.Process, p.exited, 15*time.Second, func() { p.cmd.Process.Kill() })
 		ptmx.Close()
 		tty.Close()
 		if t.Failed() {
