@@ -171,10 +171,8 @@ func (s *superProc) shutdown() {
 // taskmaster, running the binary under benchmark.
 func (s *superProc) leftovers() []int {
 	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() || !alive(pid) {
+	for _, pid := range allPids() {
+		if !alive(pid) {
 			continue
 		}
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))

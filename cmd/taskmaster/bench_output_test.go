@@ -447,12 +447,7 @@ var clockTicks = func() float64 {
 }()
 
 func readCPU(pid int) (cpuTimes, bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return cpuTimes{}, false
-	}
-	// Fields after the command's ")": the state is field 3.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	f := statFields(pid)
 	if len(f) < 15 {
 		return cpuTimes{}, false
 	}

@@ -138,45 +138,17 @@ programs:
 
 // zombiesUnder lists zombie processes whose parent is pid or a child of pid.
 func zombiesUnder(pid int) []int {
-	parents := map[int]bool{pid: true}
 	var zombies []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
+	for _, p := range allPids() {
+		st := statFields(p)
+		if st == nil || st[0] != "Z" {
 			continue
 		}
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p))
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) < 2 {
-			continue
-		}
-		pp, _ := strconv.Atoi(f[1])
-		if f[0] == "Z" && (parents[pp] || parentOf(pp) == pid) {
+		if pp, _ := strconv.Atoi(st[1]); pp == pid || parentOf(pp) == pid {
 			zombies = append(zombies, p)
 		}
 	}
 	return zombies
-}
-
-func parentOf(pid int) int {
-	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 2 {
-		return 0
-	}
-	pp, _ := strconv.Atoi(f[1])
-	return pp
 }
 
 func fdCount(pid int) int {

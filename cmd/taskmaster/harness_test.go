@@ -280,33 +280,56 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 	}
 }
 
-func alive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
+// statFields returns the fields of /proc/PID/stat after the command name
+// (which may hold spaces): f[0] is the state, f[1] the parent's pid,
+// f[k-3] the man page's field k. nil when the process is gone.
+func statFields(pid int) []string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
+	i := bytes.LastIndexByte(b, ')')
+	if err != nil || i < 0 {
+		return nil
 	}
+	if f := strings.Fields(string(b[i+1:])); len(f) >= 2 {
+		return f
+	}
+	return nil
+}
+
+// allPids lists every process but this one.
+func allPids() []int {
+	var pids []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && pid != os.Getpid() {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func alive(pid int) bool {
 	// A zombie is dead for our purposes, but must not stay one for long.
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
-	return len(f) > 0 && f[0] != "Z"
+	f := statFields(pid)
+	return pid > 0 && f != nil && f[0] != "Z"
+}
+
+// parentOf returns pid's parent, 0 when pid is gone.
+func parentOf(pid int) int {
+	f := statFields(pid)
+	if f == nil {
+		return 0
+	}
+	pp, _ := strconv.Atoi(f[1])
+	return pp
 }
 
 func ppid(t *testing.T, pid int) int {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Fatalf("read status of %d: %v", pid, err)
+	pp := parentOf(pid)
+	if pp == 0 {
+		t.Fatalf("no parent for %d: gone", pid)
 	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "PPid:"); ok {
-			n, _ := strconv.Atoi(strings.TrimSpace(v))
-			return n
-		}
-	}
-	t.Fatalf("no PPid for %d", pid)
-	return 0
+	return pp
 }
 
 // ours lists the live processes of the test: the binary under test
@@ -314,10 +337,8 @@ func ppid(t *testing.T, pid int) int {
 // the marker it inherits in its environment.
 func ours(marker string) []int {
 	var pids []int
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == os.Getpid() || !alive(pid) {
+	for _, pid := range allPids() {
+		if !alive(pid) {
 			continue
 		}
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
