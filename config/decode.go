@@ -69,10 +69,6 @@ type value struct {
 	path string
 }
 
-func (v value) child(key string, n ast.Node) value {
-	return value{node: n, path: v.path + "." + key}
-}
-
 // scalarKind is how YAML typed a scalar. Helpers use it to reject, say, a
 // list where a number belongs; they read the text themselves.
 type scalarKind int

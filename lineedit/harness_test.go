@@ -17,15 +17,14 @@ const testDeadline = 10 * time.Second
 // fakeInput is the keyboard: bytes fed by the test are served at most
 // chunk bytes per Read. Read blocks until there is data or close.
 type fakeInput struct {
-	mu      sync.Mutex
-	data    []byte
-	chunk   int
-	served  int // bytes handed out so far
-	fed     int
-	closed  bool
-	active  int // Reads in progress
-	wake    chan struct{}
-	onServe func()
+	mu     sync.Mutex
+	data   []byte
+	chunk  int
+	served int // bytes handed out so far
+	fed    int
+	closed bool
+	active int // Reads in progress
+	wake   chan struct{}
 }
 
 func newFakeInput(chunk int) *fakeInput {
@@ -244,12 +243,6 @@ func (h *harness) output() string {
 	h.out.mu.Lock()
 	defer h.out.mu.Unlock()
 	return h.out.buf.String()
-}
-
-func (h *harness) resetOutput() {
-	h.out.mu.Lock()
-	defer h.out.mu.Unlock()
-	h.out.buf.Reset()
 }
 
 // screen returns the vt's rows and cursor.

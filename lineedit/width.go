@@ -126,23 +126,3 @@ var wideTable = []struct{ lo, hi rune }{
 	{0x20000, 0x2fffd}, // CJK extensions B-F, compatibility supplement
 	{0x30000, 0x3fffd}, // CJK extensions G-H
 }
-
-// promptWidth is the display width of a prompt, skipping the escape
-// sequences (colours) it may contain.
-func promptWidth(s string) int {
-	w := 0
-	inEsc := false
-	for _, r := range s {
-		switch {
-		case inEsc:
-			if (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') {
-				inEsc = false
-			}
-		case r == esc:
-			inEsc = true
-		default:
-			w += runeWidth(r)
-		}
-	}
-	return w
-}

@@ -272,9 +272,9 @@ func (p *Process) OnWorkerLost(why string) {
 	}
 }
 
+// arm runs f after d unless the timer is cancelled or re-armed first.
 func (p *Process) arm(d time.Duration, f func()) {
 	p.cancelTimer()
-	p.gen++
 	gen := p.gen
 	p.timer = p.env.AfterFunc(d, func() {
 		p.env.Post(func() {
