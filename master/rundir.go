@@ -16,8 +16,9 @@ import (
 // RunDir is the master's claim on its rundir: taskmaster.pid, held under
 // an exclusive lock for the master's life.
 type RunDir struct {
-	Path string
-	pid  *os.File
+	Path     string
+	StateDir string // Path/workers, the workers' state files
+	pid      *os.File
 }
 
 // LockRunDir creates dir (mode 0700) if needed and locks its pid file. If
@@ -49,11 +50,12 @@ func LockRunDir(dir string) (*RunDir, error) {
 		f.Close()
 		return nil, fmt.Errorf("pid file %s: %w", path, err)
 	}
-	if err := makeStateDir(filepath.Join(dir, "workers")); err != nil {
+	states := filepath.Join(dir, "workers")
+	if err := makeStateDir(states); err != nil {
 		f.Close()
 		return nil, err
 	}
-	return &RunDir{Path: dir, pid: f}, nil
+	return &RunDir{Path: dir, StateDir: states, pid: f}, nil
 }
 
 // makeStateDir creates the workers' state folder: sticky and writable by

@@ -44,7 +44,7 @@ func Serve(o ServeOptions) int {
 		return 1
 	}
 	defer log.Close()
-	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic})
+	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir})
 	ctl, err := Listen(s, cfg.Global.Socket)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)

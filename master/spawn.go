@@ -49,15 +49,6 @@ type workerProc struct {
 	broken  string
 }
 
-// stateDir is where workers keep their state files, if it exists.
-func (s *Supervisor) stateDir() string {
-	dir := filepath.Join(s.cfg.Global.RunDir, "workers")
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return ""
-	}
-	return dir
-}
-
 // outgoing is a message for a worker and descriptors to pass with it; the
 // writer closes them once sent.
 type outgoing struct {
@@ -84,7 +75,7 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 // launch creates the worker process, then serves its socket.
 func (wp *workerProc) launch(child *os.File, name string) {
 	s := wp.s
-	if dir := s.stateDir(); dir != "" {
+	if dir := s.opts.StateDir; dir != "" {
 		// A file left by a worker of another user could not be replaced
 		// by this one (the folder is sticky); a new worker writes anew.
 		os.Remove(filepath.Join(dir, name+".json"))
@@ -156,7 +147,7 @@ func (s *Supervisor) spec(p *Process) *ipc.Spec {
 		StderrMaxBytes: prog.StderrMaxBytes, StderrBackups: prog.StderrBackups,
 		SharedLogs: prog.NumProcs > 1, TTY: prog.TTY,
 		StopSignal: int(prog.StopSignal), StopTimeMs: prog.StopTime.Milliseconds(),
-		StateDir: s.stateDir(),
+		StateDir: s.opts.StateDir,
 	}
 }
 

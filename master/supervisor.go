@@ -24,6 +24,9 @@ type Options struct {
 	// Load reads the config again for a reload; nil: config.Load of the
 	// file the master started with.
 	Load func() (*config.Config, error)
+	// StateDir is RUNDIR/workers, where workers keep state files; "":
+	// none. A reload cannot move the rundir, so it holds for the run.
+	StateDir string
 	// OnPanic runs before a panic in any of the master's goroutines takes
 	// the process down (the shell restores the terminal there).
 	OnPanic func()
