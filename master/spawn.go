@@ -245,10 +245,15 @@ func (wp *workerProc) read() {
 		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 			break
 		}
+		if _, transport := errors.AsType[*net.OpError](err); transport {
+			why := fmt.Sprintf("its socket failed: %v", err)
+			wp.s.Post(func() { wp.kill(why) })
+			break // nothing more will come
+		}
 		if err != nil {
 			why := fmt.Sprintf("sent a bad packet: %v", err)
 			wp.s.Post(func() { wp.kill(why) })
-			continue // until the kill closes the socket
+			continue // read on until the kill closes the socket
 		}
 		wp.s.Post(func() { wp.handle(m) })
 	}
