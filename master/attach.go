@@ -1,7 +1,6 @@
 package master
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/taskmaster/taskmaster/ipc"
@@ -13,17 +12,15 @@ import (
 func (s *Supervisor) Attach(name string, rows, cols uint16, f *os.File) error {
 	var err error
 	ok := s.do(func() {
-		var ps []*Process
-		if ps, err = s.resolve([]string{name}); err != nil {
+		var p *Process
+		if p, err = s.resolveOne("attach", name); err != nil {
 			return
 		}
-		switch p := ps[0]; {
-		case len(ps) != 1:
-			err = attachError{"bad arguments", fmt.Sprintf("attach takes one process; %s names %d", name, len(ps))}
+		switch {
 		case !p.Program.TTY:
-			err = attachError{"not a tty program", p.Name + "; set tty: true in its config to attach"}
+			err = refusal{"not a tty program", p.Name + "; set tty: true in its config to attach"}
 		case p.pid == 0 || p.w == nil:
-			err = attachError{"not running", p.Name}
+			err = refusal{"not running", p.Name}
 		default:
 			p.w.Attach(f, &ipc.Attach{Rows: rows, Cols: cols, DetachKey: s.cfg.Global.DetachKey})
 			f = nil
@@ -33,16 +30,10 @@ func (s *Supervisor) Attach(name string, rows, cols uint16, f *os.File) error {
 		f.Close()
 	}
 	if !ok {
-		return attachError{"shutting down", name}
+		return refusal{"shutting down", name}
 	}
 	return err
 }
-
-// attachError is why an attach was refused: the reason in parentheses,
-// then what it concerns, as every error line of the shell.
-type attachError struct{ reason, detail string }
-
-func (e attachError) Error() string { return e.reason + ": " + e.detail }
 
 // AttachLocal attaches the master's own terminal: it returns the client
 // end of a new socketpair whose other end went to the worker.
@@ -56,17 +47,6 @@ func (s *Supervisor) AttachLocal(name string, rows, cols uint16) (*ipc.Conn, err
 		return nil, err
 	}
 	return conn, nil
-}
-
-// AttachError formats an Attach error as the shell prints it.
-func AttachError(err error) string {
-	switch e := err.(type) {
-	case noSuchProcess:
-		return fmt.Sprintf("ERROR (no such process): %s", string(e))
-	case attachError:
-		return fmt.Sprintf("ERROR (%s): %s", e.reason, e.detail)
-	}
-	return fmt.Sprintf("ERROR (%v)", err)
 }
 
 // cmdAttach runs when attach reaches Exec: the shell and ctl handle it

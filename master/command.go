@@ -130,21 +130,22 @@ func (s *Supervisor) match(name string) []*Process {
 	return ps
 }
 
-// noSuchProcess is the error for a NAME that matches nothing.
-type noSuchProcess string
-
-func (n noSuchProcess) Error() string { return "no such process: " + string(n) }
-
-func (n noSuchProcess) Is(target error) bool { return target == ErrNoSuchProcess }
-
-// errorLine prints err as `ERROR (reason): detail`.
+// errorLine prints err as the shell does; see ErrorText.
 func errorLine(out io.Writer, err error) int {
-	if n, ok := err.(noSuchProcess); ok {
-		fmt.Fprintf(out, "ERROR (no such process): %s\n", string(n))
-	} else {
-		fmt.Fprintf(out, "ERROR (%v)\n", err)
-	}
+	fmt.Fprintln(out, ErrorText(err))
 	return 1
+}
+
+// resolveOne maps a NAME that must name exactly one process. Loop only.
+func (s *Supervisor) resolveOne(command, name string) (*Process, error) {
+	ps, err := s.resolve([]string{name})
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) != 1 {
+		return nil, refusal{"bad arguments", fmt.Sprintf("%s takes one process; %s names %d", command, name, len(ps))}
+	}
+	return ps[0], nil
 }
 
 func usage(out io.Writer, name string) int {

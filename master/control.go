@@ -131,7 +131,7 @@ func (c *Control) attach(conn *ipc.Conn, req *ipc.Request) {
 		err = c.s.Attach(req.Args[1], req.Rows, req.Cols, f)
 	}
 	if err != nil {
-		conn.Send(&ipc.Output{Data: AttachError(err) + "\n"}, time.Second)
+		conn.Send(&ipc.Output{Data: ErrorText(err) + "\n"}, time.Second)
 		conn.Send(&ipc.Done{Code: 1}, time.Second)
 	}
 }

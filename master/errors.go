@@ -1,6 +1,9 @@
 package master
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 var (
 	ErrAlreadyStarted = errors.New("already started")
@@ -10,3 +13,24 @@ var (
 	ErrTransition     = errors.New("invalid transition")
 	ErrLocked         = errors.New("another taskmaster is running")
 )
+
+// refusal is what a command will not do, printed as
+// `ERROR (reason): detail`, supervisorctl's shape.
+type refusal struct{ reason, detail string }
+
+func (r refusal) Error() string { return r.reason + ": " + r.detail }
+
+func (r refusal) Is(target error) bool {
+	return target == ErrNoSuchProcess && r.reason == "no such process"
+}
+
+// noSuchProcess is the error for a NAME that matches nothing.
+func noSuchProcess(name string) error { return refusal{"no such process", name} }
+
+// ErrorText formats a command's error as the shell prints it.
+func ErrorText(err error) string {
+	if r, ok := errors.AsType[refusal](err); ok {
+		return fmt.Sprintf("ERROR (%s): %s", r.reason, r.detail)
+	}
+	return fmt.Sprintf("ERROR (%v)", err)
+}

@@ -69,12 +69,10 @@ func cmdTail(s *Supervisor, ctx context.Context, args []string, out io.Writer) i
 	}
 	var p *Process
 	var path string
-	var ps []*Process
 	s.do(func() {
-		if ps, err = s.resolve(rest[:1]); err != nil || len(ps) != 1 {
+		if p, err = s.resolveOne("tail", rest[0]); err != nil {
 			return
 		}
-		p = ps[0]
 		path = p.Program.Stdout
 		if stream == "stderr" {
 			path = p.Program.Stderr
@@ -82,10 +80,6 @@ func cmdTail(s *Supervisor, ctx context.Context, args []string, out io.Writer) i
 	})
 	if err != nil {
 		return errorLine(out, err)
-	}
-	if p == nil {
-		fmt.Fprintf(out, "ERROR (bad arguments): tail takes one process; %s names %d\n", rest[0], len(ps))
-		return 1
 	}
 	if path != "" {
 		return tailFile(ctx, path, n, follow, out)

@@ -54,6 +54,7 @@ func TestCtlCommands(t *testing.T) {
 		{[]string{"start"}, "ERROR (bad arguments): usage: start NAME...\n", 1},
 		{[]string{"frobnicate"}, "ERROR (no such command): frobnicate\n", 1},
 		{[]string{"status", "nope"}, "ERROR (no such process): nope\n", 1},
+		{[]string{"tail", "web"}, "ERROR (bad arguments): tail takes one process; web names 2\n", 1},
 		{[]string{"version"}, "0.1.0\n", 0},
 	}
 	for _, s := range steps {

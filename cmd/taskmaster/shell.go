@@ -28,7 +28,7 @@ func shell(s *master.Supervisor, term *terminal, in io.Reader, out io.Writer) {
 			term.attach(out, func(rows, cols uint16) (*ipc.Conn, error) {
 				conn, err := s.AttachLocal(args[1], rows, cols)
 				if err != nil {
-					return nil, errors.New(master.AttachError(err))
+					return nil, errors.New(master.ErrorText(err))
 				}
 				return conn, nil
 			})
