@@ -55,11 +55,8 @@ func (w *worker) loop() int {
 		select {
 		case o, ok := <-msgs:
 			if !ok {
-				msgs = nil
-				quitting = true
-				w.why = "the master went away; the worker stopped its job"
-
-				w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
+				msgs, quitting = nil, true
+				w.windDown("the master went away; the worker stopped its job")
 				continue
 			}
 			if w.handle(o.m, o.files) {
@@ -71,8 +68,7 @@ func (w *worker) loop() int {
 				continue
 			}
 			quitting = true
-			w.why = fmt.Sprintf("the worker got %s and stopped its job", unix.SignalName(s.(syscall.Signal)))
-			w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
+			w.windDown(fmt.Sprintf("the worker got %s and stopped its job", unix.SignalName(s.(syscall.Signal))))
 		case <-eof:
 			w.job.open--
 			w.reportIfDone()
@@ -88,6 +84,15 @@ func (w *worker) loop() int {
 		w.term.flush(time.Second)
 	}
 	return exitOK
+}
+
+// windDown stops the job with its own stop settings because the worker is
+// ending; why, if set, goes in the final state file.
+func (w *worker) windDown(why string) {
+	if why != "" {
+		w.why = why
+	}
+	w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
 }
 
 // order is a message from the master and the descriptors it carried.
@@ -127,16 +132,13 @@ func (w *worker) handle(m ipc.Message, files []*os.File) bool {
 			signalGroup(w.job.pid, syscall.Signal(m.Signal))
 		}
 	case *ipc.Quit:
-		w.stop(syscall.Signal(w.spec.StopSignal), time.Duration(w.spec.StopTimeMs)*time.Millisecond)
+		w.windDown("") // the master's last Status says why
 		return true
 	case *ipc.Tail:
 		w.tail(m)
 	case *ipc.Status:
-		if w.state != nil {
-			w.state.rename(m.Name)
-			w.state.st.State, w.state.st.Restarts, w.state.st.Error = m.State, m.Restarts, m.Error
-			w.state.write()
-		}
+		w.state.rename(m.Name)
+		w.state.update(func(st *State) { st.State, st.Restarts, st.Error = m.State, m.Restarts, m.Error })
 	case *ipc.Clear:
 		w.stdout.clear()
 		w.stderr.clear()
@@ -209,10 +211,7 @@ func (w *worker) start() {
 func (w *worker) started(pid int) {
 	now := time.Now()
 	w.send(&ipc.Started{Pid: pid, UnixMs: now.UnixMilli()})
-	if w.state != nil {
-		w.state.st.Pid, w.state.st.StartedAt = pid, now.Format(time.RFC3339)
-		w.state.write()
-	}
+	w.state.update(func(st *State) { st.Pid, st.StartedAt = pid, now.Format(time.RFC3339) })
 }
 
 // startTTY runs the job on a fresh pty as a session leader with the pty as
@@ -349,10 +348,7 @@ func (w *worker) report() {
 		w.term.jobExited(&ipc.JobExited{Name: w.spec.Name, Code: m.Code, Signal: m.Signal})
 	}
 	w.send(m)
-	if w.state != nil {
-		w.state.st.Pid, w.state.st.ExitStatus = 0, m.Code
-		w.state.write()
-	}
+	w.state.update(func(st *State) { st.Pid, st.ExitStatus = 0, m.Code })
 }
 
 // signalGroup signals the job's process group, or the job alone if it has

@@ -55,13 +55,12 @@ func run() int {
 	w.state.write()
 	code := w.loop()
 	killDescendants()
-	if w.state != nil {
-		w.state.st.Pid = 0
+	w.state.update(func(st *State) {
+		st.Pid = 0
 		if w.why != "" {
-			w.state.st.State, w.state.st.Error = "STOPPED", w.why
+			st.State, st.Error = "STOPPED", w.why
 		}
-		w.state.write()
-	}
+	})
 	return code
 }
 

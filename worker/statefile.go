@@ -57,6 +57,16 @@ func openStateFile(dir, name string, warn func(string)) (*stateFile, error) {
 	return &stateFile{dir: f, warn: warn, st: State{Name: name, State: "STARTING", WorkerPid: os.Getpid(), WorkingDir: wd}}, nil
 }
 
+// update changes the state and writes it; a nil stateFile (no state
+// folder) does nothing.
+func (s *stateFile) update(change func(*State)) {
+	if s == nil {
+		return
+	}
+	change(&s.st)
+	s.write()
+}
+
 // write replaces NAME.json atomically: a temporary file, then a rename.
 func (s *stateFile) write() {
 	if s == nil {
