@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -83,11 +82,28 @@ func ctlTerminal(sock, history string, in, out *os.File, stderr io.Writer) int {
 	defer stopEvents()
 	go ctlCommandContext(events, sock, []string{"events"}, &lineSplitter{emit: term.Event})
 	code := exitOK
-	editLoop(term, out, func(args []string) bool {
+	editLoop(term, out, remote(sock, term, out, stderr, &code), func() {})
+	return code
+}
+
+// ctlShell reads commands line by line and runs each remotely. exit, quit
+// and EOF leave the client; shutdown stops the master.
+func ctlShell(sock string, stdin io.Reader, stdout, stderr io.Writer) int {
+	code := exitOK
+	master.Session(master.LineReader(stdin), stdout, remote(sock, nil, stdout, stderr, &code), func() {})
+	return code
+}
+
+// remote runs one command line of a ctl shell on the master; it returns
+// true when the client should leave. With a terminal, attach and commands
+// that follow (tail -f, events) run interactively. code gets the exit
+// code of the last command.
+func remote(sock string, term *terminal, out, stderr io.Writer, code *int) func(args []string) bool {
+	return func(args []string) bool {
 		if args[0] == "exit" || args[0] == "quit" {
 			return true
 		}
-		if master.IsAttach(args) && len(args) == 2 {
+		if term != nil && master.IsAttach(args) && len(args) == 2 {
 			term.attach(out, func(rows, cols uint16) (*ipc.Conn, error) {
 				return dialAttach(sock, args, rows, cols)
 			})
@@ -95,50 +111,19 @@ func ctlTerminal(sock, history string, in, out *os.File, stderr io.Writer) int {
 		}
 		var c int
 		var err error
-		if follows(args) {
+		if term != nil && follows(args) {
 			term.interruptible(func(ctx context.Context) { c, err = ctlCommandContext(ctx, sock, args, out) })
 		} else {
 			c, err = ctlCommand(sock, args, out)
 		}
 		if err != nil {
-			fmt.Fprintf(out, "taskmaster ctl: %v\n", err)
-			code = exitFailure
+			fmt.Fprintf(stderr, "taskmaster ctl: %v\n", err)
+			*code = exitFailure
 			return true
 		}
-		code = c
+		*code = c
 		return master.IsExit(args)
-	}, func() {})
-	return code
-}
-
-// ctlShell reads commands line by line and runs each remotely. exit, quit
-// and EOF leave the client; shutdown stops the master.
-func ctlShell(sock string, stdin io.Reader, stdout, stderr io.Writer) int {
-	sc := bufio.NewScanner(stdin)
-	code := exitOK
-	for sc.Scan() {
-		args, err := config.SplitCommand(sc.Text())
-		if err != nil {
-			fmt.Fprintf(stdout, "ERROR (bad command line): %v\n", err)
-			continue
-		}
-		if len(args) == 0 {
-			continue
-		}
-		if args[0] == "exit" || args[0] == "quit" {
-			break
-		}
-		c, err := ctlCommand(sock, args, stdout)
-		if err != nil {
-			fmt.Fprintf(stderr, "taskmaster ctl: %v\n", err)
-			return exitFailure
-		}
-		code = c
-		if master.IsExit(args) {
-			break
-		}
 	}
-	return code
 }
 
 // ctlCommand runs one command on the master and copies its output.

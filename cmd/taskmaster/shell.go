@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/taskmaster/taskmaster/config"
 	"github.com/taskmaster/taskmaster/ipc"
 	"github.com/taskmaster/taskmaster/lineedit"
 	"github.com/taskmaster/taskmaster/master"
@@ -43,8 +42,8 @@ func shell(s *master.Supervisor, term *terminal, in io.Reader, out io.Writer) {
 	}, func() { s.Exec([]string{"shutdown"}, out) })
 }
 
-// editLoop reads command lines from the editor and runs each until run
-// says to leave; on Ctrl-D (or a lost terminal) it calls eof and leaves.
+// editLoop runs a Session on the line editor; on Ctrl-D (or a lost
+// terminal) it calls eof.
 func editLoop(term *terminal, out io.Writer, run func(args []string) (leave bool), eof func()) {
 	// A panic must not leave the terminal raw.
 	defer func() {
@@ -53,22 +52,10 @@ func editLoop(term *terminal, out io.Writer, run func(args []string) (leave bool
 			panic(r)
 		}
 	}()
-	for {
-		line, err := term.ed.ReadLine()
-		if err != nil {
-			fmt.Fprintln(out)
-			eof()
-			return
-		}
-		args, err := config.SplitCommand(line)
-		if err != nil {
-			fmt.Fprintf(out, "ERROR (bad command line): %v\n", err)
-			continue
-		}
-		if len(args) > 0 && run(args) {
-			return
-		}
-	}
+	master.Session(term.ed.ReadLine, out, run, func() {
+		fmt.Fprintln(out)
+		eof()
+	})
 }
 
 // isTerminal reports whether f is a terminal the shell can edit on.
