@@ -30,9 +30,9 @@ type Config struct {
 
 	// Suspend, if set, is called on Ctrl-Z (byte 0x1a: ISIG is off in raw
 	// mode, so the kernel sends no SIGTSTP). It typically restores the
-	// terminal, stops the process and re-enters raw mode on return: see
-	// SuspendProcess. The editor first moves below the line, and redraws
-	// it afterwards. Nil ignores Ctrl-Z. It is called without the lock.
+	// terminal, stops the process and returns once it is continued and
+	// raw again. The editor first moves below the line, and redraws it
+	// afterwards. Nil ignores Ctrl-Z. It is called without the lock.
 	Suspend func()
 
 	// EscTimeout is how long a lone ESC waits for the rest of an escape
@@ -102,12 +102,13 @@ type readResult struct {
 }
 
 // New returns an Editor reading keys from in and drawing on out. It loads
-// the history file if cfg names one. The caller owns the terminal: it puts
+// the history file if cfg names one; one it cannot use is a
+// *HistoryError. The caller owns the terminal: it puts
 // it in raw mode (see MakeRaw) before ReadLine and restores it after.
 func New(in io.Reader, out io.Writer, cfg Config) (*Editor, error) {
 	h, err := loadHistory(cfg.HistoryFile, historyMax)
 	if err != nil {
-		return nil, err
+		return nil, &HistoryError{Path: cfg.HistoryFile, Err: err}
 	}
 	e := &Editor{
 		in: in, out: out, prompt: cfg.Prompt, hist: h,

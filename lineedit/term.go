@@ -12,6 +12,28 @@ import (
 // with bufio.Scanner instead of an Editor.
 func IsTerminal(fd int) bool { return term.IsTerminal(fd) }
 
+// SaveMode records fd's current settings and returns a function that
+// re-applies exactly them, any number of times and from any goroutine.
+// A caller that gives the terminal back for a while (job control) saves
+// the raw settings this way to take them again later.
+func SaveMode(fd int) (apply func() error, err error) {
+	cur, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
+	if err != nil {
+		return nil, fmt.Errorf("get termios fd %d: %w", fd, err)
+	}
+	saved := *cur
+	var mu sync.Mutex
+	return func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		t := saved
+		if err := unix.IoctlSetTermios(fd, ioctlSetTermios, &t); err != nil {
+			return fmt.Errorf("set termios fd %d: %w", fd, err)
+		}
+		return nil
+	}, nil
+}
+
 // MakeRaw puts the terminal fd in raw mode for an Editor and returns a
 // function that restores the exact previous settings. Restore may be
 // called any number of times; each call re-applies the saved settings.
@@ -27,23 +49,12 @@ func IsTerminal(fd int) bool { return term.IsTerminal(fd) }
 // ISIG is off: Ctrl-C, Ctrl-Z and Ctrl-\ arrive as bytes, and the Editor
 // handles the first two (see Config.Suspend).
 func MakeRaw(fd int) (restore func() error, err error) {
-	old, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
+	restore, err = SaveMode(fd)
 	if err != nil {
-		return nil, fmt.Errorf("get termios fd %d: %w", fd, err)
+		return nil, err
 	}
-	saved := *old
 	if _, err := term.MakeRaw(fd); err != nil {
 		return nil, fmt.Errorf("make raw fd %d: %w", fd, err)
-	}
-	var mu sync.Mutex
-	restore = func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		t := saved
-		if err := unix.IoctlSetTermios(fd, ioctlSetTermios, &t); err != nil {
-			return fmt.Errorf("restore termios fd %d: %w", fd, err)
-		}
-		return nil
 	}
 	raw, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
 	if err == nil {
@@ -58,28 +69,13 @@ func MakeRaw(fd int) (restore func() error, err error) {
 	return restore, nil
 }
 
-// SuspendProcess implements Ctrl-Z for a process that owns its terminal,
-// for use as Config.Suspend = func() { SuspendProcess(fd, restore) }.
-// It records fd's current (raw) settings, calls restore, stops
-// the process group with SIGTSTP as the kernel would for Ctrl-Z in cooked
-// mode, and once continued (fg, SIGCONT) puts the raw settings back. The
-// process must not have asked os/signal for SIGTSTP, or it will not stop.
-func SuspendProcess(fd int, restore func() error) error {
-	raw, err := unix.IoctlGetTermios(fd, ioctlGetTermios)
-	if err != nil {
-		return fmt.Errorf("suspend: get termios fd %d: %w", fd, err)
-	}
-	if err := restore(); err != nil {
-		return fmt.Errorf("suspend: %w", err)
-	}
-	// kill(0, SIGTSTP) returns once the process has been continued.
-	if err := unix.Kill(0, unix.SIGTSTP); err != nil {
-		return fmt.Errorf("suspend: kill SIGTSTP: %w", err)
-	}
-	if err := unix.IoctlSetTermios(fd, ioctlSetTermios, raw); err != nil {
-		return fmt.Errorf("suspend: set raw fd %d: %w", fd, err)
-	}
-	return nil
+// IsForeground reports whether the calling process's group is the
+// foreground group of the terminal fd (tcgetpgrp(3) == getpgrp(2)). Only
+// then may it change the terminal's settings without being stopped by
+// SIGTTOU, or read it without SIGTTIN.
+func IsForeground(fd int) bool {
+	pgrp, err := unix.IoctlGetInt(fd, unix.TIOCGPGRP)
+	return err == nil && pgrp == unix.Getpgrp()
 }
 
 // WidthFunc returns a Config.Width that asks the terminal fd for its size,

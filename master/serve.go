@@ -24,7 +24,13 @@ type ServeOptions struct {
 	Notify func(line string)
 	// OnPanic: see Options.OnPanic.
 	OnPanic func()
-	Stderr  io.Writer
+	// Interactive says Shell edits lines on a terminal. SIGINT then does
+	// not shut down: Ctrl-C there is a key that clears the line, and a
+	// SIGINT can only come from a terminal left cooked or from kill,
+	// never a reason to stop every program. SIGTERM, `shutdown` and
+	// Ctrl-D still do. Headless and piped masters shut down on SIGINT.
+	Interactive bool
+	Stderr      io.Writer
 }
 
 // Serve runs a master until it is shut down and returns the exit code.
@@ -56,7 +62,7 @@ func Serve(o ServeOptions) int {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-	s.goSafe(func() { s.handleSignals(sigs) })
+	s.goSafe(func() { s.handleSignals(sigs, o.Interactive) })
 	if o.Shell != nil {
 		s.goSafe(func() { o.Shell(s) })
 	}
@@ -66,10 +72,14 @@ func Serve(o ServeOptions) int {
 	return 0
 }
 
-func (s *Supervisor) handleSignals(sigs <-chan os.Signal) {
+func (s *Supervisor) handleSignals(sigs <-chan os.Signal, interactive bool) {
 	for sig := range sigs {
 		switch sig {
 		case syscall.SIGTERM, syscall.SIGINT:
+			if sig == syscall.SIGINT && interactive {
+				s.log.Logf("INFO", "received SIGINT: ignored, the shell runs on a terminal (shutdown, Ctrl-D or SIGTERM stop the master)")
+				continue
+			}
 			s.log.Logf("INFO", "received %s", sig)
 			s.Shutdown()
 		case syscall.SIGUSR2:

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -71,12 +72,16 @@ func ctlTerminal(sock, history string, in, out *os.File, stderr io.Writer) int {
 		}
 		return master.NameCandidates(procs)
 	}
-	term, err := openTerminal(in, out, prompt, history, completer(names))
+	term, err := openTerminal(in, out, stderr, "taskmaster ctl", prompt, history, completer(names))
 	if err != nil {
 		fmt.Fprintf(stderr, "taskmaster ctl: terminal: %v\n", err)
 		return exitFailure
 	}
 	defer term.Close()
+	// Ctrl-C is a key that clears the line here; a SIGINT (kill, or a
+	// terminal left cooked) must not kill the client and leave it raw.
+	signal.Ignore(syscall.SIGINT)
+	defer signal.Reset(syscall.SIGINT)
 	// Event lines, as in the master's own shell, from a second connection.
 	events, stopEvents := context.WithCancel(context.Background())
 	defer stopEvents()

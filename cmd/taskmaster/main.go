@@ -141,7 +141,7 @@ func runMaster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		out, _ := stdout.(*os.File)
 		var names func() []string
 		var err error
-		term, err = openTerminal(in, out, prompt, cfg.Global.History, completer(func() []string { return names() }))
+		term, err = openTerminal(in, out, stderr, "taskmaster", prompt, cfg.Global.History, completer(func() []string { return names() }))
 		if err != nil {
 			fmt.Fprintf(stderr, "taskmaster: terminal: %v\n", err)
 			return exitFailure
@@ -149,6 +149,7 @@ func runMaster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		// Every way out of Serve comes back here: restore the terminal.
 		defer term.Close()
 		opts.Notify = term.Event
+		opts.Interactive = true
 		opts.OnPanic = term.Close
 		opts.Shell = func(s *master.Supervisor) {
 			names = s.Names

@@ -29,13 +29,21 @@ type ptyProc struct {
 // startOnPTY runs the binary with args on a new pty of 30x100.
 func startOnPTY(t *testing.T, dir string, env []string, args ...string) *ptyProc {
 	t.Helper()
+	return startOnPTYCommand(t, dir, env, binary, args...)
+}
+
+// startOnPTYCommand runs path with args on a new pty of 30x100, as the
+// session leader with the pty as its controlling terminal.
+func startOnPTYCommand(t *testing.T, dir string, env []string, path string, args ...string) *ptyProc {
+	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
 	pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 100})
 	p := &ptyProc{t: t, ptmx: ptmx, tty: tty, out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = execBinary(args...)
+	p.cmd = exec.Command(path, args...)
+	p.cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
 	p.cmd.Dir = dir
 	p.cmd.Env = append(p.cmd.Env, env...)
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = tty, tty, tty

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,46 +20,59 @@ import (
 )
 
 // terminal is an interactive shell's terminal: raw mode, the line editor,
-// and the goroutines that keep it in step with window size and events.
-// Close restores the terminal exactly; it is safe to call more than once
-// and from any goroutine.
+// and the goroutines that keep it in step with window size, job control
+// and events. Close restores the terminal exactly; it is safe to call more
+// than once and from any goroutine.
 type terminal struct {
 	in      *os.File
 	ed      *lineedit.Editor
-	restore func() error
+	width   func() int
+	restore func() error // the settings found at start
+	raw     func() error // raw mode again, after a stop
 	events  chan string
-	winch   chan os.Signal
+	sigs    chan os.Signal // SIGWINCH, SIGTSTP, SIGCONT
+	// resumed gets a token each time raw mode is back after SIGCONT, for
+	// a Ctrl-Z typed in the editor to wait on.
+	resumed chan struct{}
 	once    sync.Once
-	closed  atomic.Bool
+	// mode orders the changes of terminal settings: a SIGCONT handled
+	// while Close runs must not make the terminal raw again after it.
+	mode   sync.Mutex
+	closed atomic.Bool
 	// hold keeps event lines back while a job's terminal is attached:
 	// they would land in the middle of its screen.
 	hold sync.Mutex
 }
 
-// openTerminal puts in (a terminal) in raw mode and starts an editor.
-func openTerminal(in, out *os.File, prompt, history string, complete func(string, int) ([]string, int)) (*terminal, error) {
+// openTerminal starts an editor on in (a terminal) and puts it in raw
+// mode. A history file that cannot be used is no reason to refuse a
+// shell (HOME=/nonexistent, as for nobody): who (the program's name)
+// warns on stderr once and the shell runs without history.
+func openTerminal(in, out *os.File, stderr io.Writer, who, prompt, history string, complete func(string, int) ([]string, int)) (*terminal, error) {
 	fd := int(in.Fd())
-	restore, err := lineedit.MakeRaw(fd)
+	t := &terminal{in: in, width: lineedit.WidthFunc(fd), events: make(chan string, 256),
+		sigs: make(chan os.Signal, 4), resumed: make(chan struct{}, 1)}
+	cfg := lineedit.Config{Prompt: prompt, Width: t.width, Complete: complete, HistoryFile: history, Suspend: t.suspend}
+	var err error
+	t.ed, err = lineedit.New(in, out, cfg)
+	var herr *lineedit.HistoryError
+	if errors.As(err, &herr) {
+		fmt.Fprintf(stderr, "%s: warning: %v; running without history\n", who, herr)
+		cfg.HistoryFile = ""
+		t.ed, err = lineedit.New(in, out, cfg)
+	}
 	if err != nil {
 		return nil, err
 	}
-	t := &terminal{in: in, restore: restore, events: make(chan string, 256), winch: make(chan os.Signal, 1)}
-	width := lineedit.WidthFunc(fd)
-	t.ed, err = lineedit.New(in, out, lineedit.Config{
-		Prompt: prompt, Width: width, Complete: complete, HistoryFile: history,
-		// Ctrl-Z: cooked mode, stop, and raw again on SIGCONT.
-		Suspend: func() { lineedit.SuspendProcess(fd, restore) },
-	})
-	if err != nil {
-		restore()
+	if t.restore, err = lineedit.MakeRaw(fd); err != nil {
 		return nil, err
 	}
-	signal.Notify(t.winch, syscall.SIGWINCH)
-	go func() {
-		for range t.winch {
-			t.ed.SetWidth(width())
-		}
-	}()
+	if t.raw, err = lineedit.SaveMode(fd); err != nil {
+		t.restore()
+		return nil, err
+	}
+	signal.Notify(t.sigs, syscall.SIGWINCH, syscall.SIGTSTP, syscall.SIGCONT)
+	go t.watchSignals()
 	go func() {
 		for line := range t.events {
 			t.hold.Lock()
@@ -69,6 +83,86 @@ func openTerminal(in, out *os.File, prompt, history string, complete func(string
 		}
 	}()
 	return t, nil
+}
+
+// watchSignals follows the window's size and job control until Close.
+func (t *terminal) watchSignals() {
+	for sig := range t.sigs {
+		switch sig {
+		case syscall.SIGWINCH:
+			t.ed.SetWidth(t.width())
+		case syscall.SIGTSTP:
+			t.stop()
+		case syscall.SIGCONT:
+			t.resume()
+		}
+	}
+}
+
+// stop handles SIGTSTP (Ctrl-Z typed while the terminal was cooked, kill
+// -TSTP, or suspend below): the terminal goes back to the settings found
+// at start, so that the shell that continues us, or whoever uses the
+// terminal meanwhile, gets a sane one; then the process stops. SIGSTOP
+// does that, since SIGTSTP is caught. resume takes raw mode back.
+func (t *terminal) stop() {
+	if !stoppable() {
+		return
+	}
+	t.mode.Lock()
+	if !t.closed.Load() {
+		t.restore()
+	}
+	t.mode.Unlock()
+	unix.Kill(unix.Getpid(), unix.SIGSTOP)
+}
+
+// resume handles SIGCONT (fg, bg, kill -CONT): raw mode again and the
+// line redrawn, when we own the terminal. A process continued in the
+// background leaves the terminal alone: the editor's next read stops it
+// (SIGTTIN) and the fg that follows continues it here again.
+func (t *terminal) resume() {
+	t.mode.Lock()
+	if !t.closed.Load() && lineedit.IsForeground(int(t.in.Fd())) {
+		t.raw()
+		// A line the editor left for suspend is redrawn by the editor.
+		t.ed.Redraw()
+	}
+	t.mode.Unlock()
+	select {
+	case t.resumed <- struct{}{}:
+	default:
+	}
+}
+
+// suspend is Ctrl-Z typed in the editor (raw mode: a byte, no signal). It
+// does what the kernel does for Ctrl-Z in cooked mode, SIGTSTP to the
+// whole foreground group (a pipeline's other commands too); ours comes
+// back to stop. It returns once the process is continued and raw again.
+func (t *terminal) suspend() {
+	if !stoppable() {
+		return
+	}
+	select {
+	case <-t.resumed: // a SIGCONT that had no stop before it
+	default:
+	}
+	if unix.Kill(0, unix.SIGTSTP) != nil {
+		return
+	}
+	<-t.resumed
+}
+
+// stoppable reports whether a job-control shell can continue us after a
+// stop: our parent runs in our session but in another process group (the
+// shell that made us a job). Otherwise the group is orphaned and, as the
+// kernel does for terminal stop signals there (POSIX, "orphaned process
+// group"), Ctrl-Z is ignored: nobody could ever type fg.
+func stoppable() bool {
+	ppid := unix.Getppid()
+	sid, err := unix.Getsid(0)
+	psid, perr := unix.Getsid(ppid)
+	ppgrp, gerr := unix.Getpgid(ppid)
+	return err == nil && perr == nil && gerr == nil && sid == psid && ppgrp != unix.Getpgrp()
 }
 
 // Event queues an event line to print above the prompt. It never blocks:
@@ -84,10 +178,17 @@ func (t *terminal) Event(line string) {
 // Close restores the terminal's settings.
 func (t *terminal) Close() {
 	t.once.Do(func() {
+		signal.Stop(t.sigs)
+		t.mode.Lock()
 		t.closed.Store(true)
-		signal.Stop(t.winch)
-		t.ed.Close()
 		t.restore()
+		t.mode.Unlock()
+		t.ed.Close()
+		// A suspend waiting for a SIGCONT that Close made moot.
+		select {
+		case t.resumed <- struct{}{}:
+		default:
+		}
 	})
 }
 
