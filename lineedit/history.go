@@ -2,7 +2,9 @@ package lineedit
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,13 +31,13 @@ func loadHistory(path string, max int) (*history, error) {
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("open history %s: %w", path, err)
+		return nil, historyError("open", path, err)
 	}
 	defer f.Close()
 	// History can hold secrets typed at the prompt: keep it private even
 	// if it was created by something else.
 	if err := f.Chmod(0o600); err != nil {
-		return nil, fmt.Errorf("chmod history %s: %w", path, err)
+		return nil, historyError("chmod", path, err)
 	}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 0, 4096), 1<<20)
@@ -44,7 +46,7 @@ func loadHistory(path string, max int) (*history, error) {
 		h.push(sc.Text())
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read history %s: %w", path, err)
+		return nil, historyError("read", path, err)
 	}
 	if h.fileLines > h.max {
 		if err := h.compact(); err != nil {
@@ -52,6 +54,15 @@ func loadHistory(path string, max int) (*history, error) {
 		}
 	}
 	return h, nil
+}
+
+// historyError names the operation and the file once: the *PathError
+// that os returns would name the file a second time.
+func historyError(op, path string, err error) error {
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		err = pe.Err
+	}
+	return fmt.Errorf("%s history %s: %w", op, path, err)
 }
 
 // keep reports whether line belongs in history: not blank, not starting
@@ -91,14 +102,14 @@ func (h *history) save(line string) error {
 	}
 	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
-		return fmt.Errorf("append history %s: %w", h.path, err)
+		return historyError("append", h.path, err)
 	}
 	_, err = f.WriteString(line + "\n") // one write(2) with O_APPEND
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("append history %s: %w", h.path, err)
+		return historyError("append", h.path, err)
 	}
 	h.fileLines++
 	if h.fileLines > h.max {
@@ -116,13 +127,13 @@ func (h *history) compact() (err error) {
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
-		return fmt.Errorf("compact history %s: %w", h.path, err)
+		return historyError("compact", h.path, err)
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
-			err = fmt.Errorf("compact history %s: %w", h.path, err)
+			err = historyError("compact", h.path, err)
 		}
 	}()
 	if err := tmp.Chmod(0o600); err != nil {
