@@ -27,7 +27,8 @@
 // ctl and master: the client sends one Request; the master answers with any
 // number of Output packets and one Done carrying the exit code.
 //
-// Attach: for `attach NAME` the master answers nothing itself. It passes
+// Attach: for `attach NAME` in a Request with Attach set (a client with a
+// terminal), the master answers nothing itself. It passes
 // the client's connection to the job's worker in an Attach (SCM_RIGHTS),
 // and the worker serves the client directly, so no attach byte crosses the
 // master:

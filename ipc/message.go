@@ -172,12 +172,16 @@ type Failed struct {
 	Reason string `msgpack:"reason"`
 }
 
-// Request is a ctl command line, already split into words. Rows and Cols
-// are the client's terminal size, for attach.
+// Request is a ctl command line, already split into words. Attach says
+// the client has a terminal to lend: `attach NAME` then hands the
+// connection to the job's worker. Without it attach answers like any
+// command, with an error line. Rows and Cols are the client's terminal
+// size, for attach.
 type Request struct {
-	Args []string `msgpack:"args"`
-	Rows uint16   `msgpack:"rows"`
-	Cols uint16   `msgpack:"cols"`
+	Args   []string `msgpack:"args"`
+	Attach bool     `msgpack:"attach"`
+	Rows   uint16   `msgpack:"rows"`
+	Cols   uint16   `msgpack:"cols"`
 }
 
 // Attach hands a client's connection (the one descriptor attached) to the

@@ -1,6 +1,9 @@
 package master
 
 import (
+	"context"
+	"fmt"
+	"io"
 	"os"
 
 	"github.com/taskmaster/taskmaster/ipc"
@@ -13,15 +16,7 @@ func (s *Supervisor) Attach(name string, rows, cols uint16, f *os.File) error {
 	var err error
 	ok := s.do(func() {
 		var p *Process
-		if p, err = s.resolveOne("attach", name); err != nil {
-			return
-		}
-		switch {
-		case !p.Program.TTY:
-			err = refusal{"not a tty program", p.Name + "; set tty: true in its config to attach"}
-		case p.pid == 0 || p.w == nil:
-			err = refusal{"not running", p.Name}
-		default:
+		if p, err = s.attachable(name); err == nil {
 			p.w.Attach(f, &ipc.Attach{Rows: rows, Cols: cols, DetachKey: s.cfg.Global.DetachKey})
 			f = nil
 		}
@@ -33,6 +28,21 @@ func (s *Supervisor) Attach(name string, rows, cols uint16, f *os.File) error {
 		return refusal{"shutting down", name}
 	}
 	return err
+}
+
+// attachable returns the one process name names if a terminal could be
+// attached to it now: a running process of a tty program. Loop only.
+func (s *Supervisor) attachable(name string) (*Process, error) {
+	p, err := s.resolveOne("attach", name)
+	switch {
+	case err != nil:
+		return nil, err
+	case !p.Program.TTY:
+		return nil, refusal{"not a tty program", p.Name + "; set tty: true in its config to attach"}
+	case p.pid == 0 || p.w == nil:
+		return nil, refusal{"not running", p.Name}
+	}
+	return p, nil
 }
 
 // AttachLocal attaches the master's own terminal: it returns the client
@@ -49,8 +59,21 @@ func (s *Supervisor) AttachLocal(name string, rows, cols uint16) (*ipc.Conn, err
 	return conn, nil
 }
 
-// cmdAttach runs when attach reaches Exec: the shell and ctl handle it
-// themselves on a terminal, so here there is none.
-func cmdAttach(s *Supervisor, args []string) string {
-	return "ERROR (attach needs a terminal): run it from the interactive shell or `taskmaster ctl attach NAME` on a terminal"
+// cmdAttach runs when attach reaches Exec: the client has no terminal to
+// lend (a pipe, a script, a client that did not ask for the hand-off), or
+// the line is not `attach NAME`. It answers what attaching would have
+// answered, then that a terminal is needed.
+func cmdAttach(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
+	if len(args) != 1 {
+		return usage(out, "attach")
+	}
+	var err error
+	if !s.do(func() { _, err = s.attachable(args[0]) }) {
+		err = refusal{"shutting down", args[0]}
+	}
+	if err == nil {
+		err = refusal{"attach needs a terminal", "run it from the interactive shell or `taskmaster ctl attach NAME` on a terminal"}
+	}
+	fmt.Fprintln(out, ErrorText(err))
+	return 1
 }

@@ -38,10 +38,7 @@ func commands() []command {
 		{"tail", nil, "tail [-f] [-N] NAME [stdout|stderr]", "Show the last N bytes (1600) of a process's output; -f follows it.", cmdTail},
 		{"maintail", nil, "maintail [-f] [-N]", "Show the last N bytes (1600) of taskmaster's event log; -f follows it.", cmdMaintail},
 		{"clear", nil, "clear NAME...", "Empty processes' log files and kept output.", cmdClear},
-		{"attach", []string{"fg"}, "attach NAME", "Attach the terminal to a tty process; the detach key (config detachkey) leaves it running.", func(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
-			fmt.Fprintln(out, cmdAttach(s, args))
-			return 1
-		}},
+		{"attach", []string{"fg"}, "attach NAME", "Attach the terminal to a tty process; the detach key (config detachkey) leaves it running.", cmdAttach},
 		{"notify", nil, "notify on|off", "Turn the shells' event lines on or off.", cmdNotify},
 		{"events", nil, "events", "Print event lines as they happen, until interrupted.", cmdEvents},
 		{"version", nil, "version", "Show taskmaster's version.", cmdVersion},

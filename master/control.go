@@ -84,7 +84,7 @@ func (c *Control) serve(conn *ipc.Conn) {
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
-	if IsAttach(req.Args) && len(req.Args) == 2 {
+	if req.Attach && IsAttach(req.Args) && len(req.Args) == 2 {
 		c.attach(conn, req)
 		return
 	}

@@ -100,6 +100,7 @@ func TestAttachDetach(t *testing.T) {
 	p.expect("ERROR (not running): idle")
 	p.send("attach nope\r")
 	p.expect("ERROR (no such process): nope")
+	expectAttachUsage(p)
 
 	// The log has the job's output too.
 	p.send("shutdown\r")
@@ -108,11 +109,62 @@ func TestAttachDetach(t *testing.T) {
 
 }
 
+// Without a terminal, attach is an error line like any other, with the
+// reason attaching would have failed first; a piped ctl goes on to the
+// next line. No name or extra words are a usage error, everywhere.
 func TestCtlAttachNeedsTerminal(t *testing.T) {
 	m := startMaster(t, attachConfig)
 	m.waitState("echo", "RUNNING", nil)
-	out, code := m.ctl("attach", "echo")
-	if code != 1 || !strings.Contains(out, "attach needs a terminal") {
-		t.Fatalf("%d %q", code, out)
+	m.waitState("plain", "RUNNING", nil)
+	const (
+		needs = "ERROR (attach needs a terminal): run it from the interactive shell or `taskmaster ctl attach NAME` on a terminal\n"
+		usage = "ERROR (bad arguments): usage: attach NAME\n"
+	)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"attach", "echo"}, needs},
+		{[]string{"fg", "echo"}, needs},
+		{[]string{"attach", "plain"}, "ERROR (not a tty program): plain; set tty: true in its config to attach\n"},
+		{[]string{"attach", "idle"}, "ERROR (not running): idle\n"},
+		{[]string{"attach", "nope"}, "ERROR (no such process): nope\n"},
+		{[]string{"attach"}, usage},
+		{[]string{"attach", "echo", "plain"}, usage},
+	} {
+		if out, code := m.ctl(c.args...); code != 1 || out != c.want {
+			t.Errorf("ctl %v: %d %q, want 1 %q", c.args, code, out, c.want)
+		}
 	}
+
+	// Piped into ctl's shell: each attach line gets its error, the next
+	// line still runs.
+	cmd := execBinary("ctl", "-c", m.cfg)
+	cmd.Stdin = strings.NewReader("attach echo\nattach plain\nattach\nfg a b\nversion\n")
+	out, err := cmd.CombinedOutput()
+	want := needs + "ERROR (not a tty program): plain; set tty: true in its config to attach\n" + usage + usage + "0.1.0\n"
+	if err != nil || string(out) != want {
+		t.Fatalf("piped ctl: %v\n%s\nwant\n%s", err, out, want)
+	}
+}
+
+// In ctl's interactive shell, attach with no name or extra words is a
+// usage error too, not "attach needs a terminal".
+func TestCtlShellAttachUsage(t *testing.T) {
+	m := startMaster(t, attachConfig)
+	p := startOnPTY(t, m.dir, []string{"HOME=" + m.dir}, "ctl", "-c", m.cfg)
+	p.expect("taskmaster> ")
+	expectAttachUsage(p)
+	p.send("exit\r")
+	p.waitExit()
+}
+
+// expectAttachUsage types attach with no name, then with two.
+func expectAttachUsage(p *ptyProc) {
+	p.t.Helper()
+	p.send("attach\r")
+	p.expect("ERROR (bad arguments): usage: attach NAME")
+	p.send("fg echo plain\r")
+	p.expect("ERROR (bad arguments): usage: attach NAME")
+	p.expect("taskmaster> ")
 }

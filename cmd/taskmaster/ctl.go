@@ -38,8 +38,11 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		*sock, history = g.Socket, g.History
 	}
-	if fs.NArg() > 0 && master.IsAttach(fs.Args()) {
-		return ctlAttach(*sock, fs.Args(), stdin, stdout, stderr)
+	// Without a terminal, or without just one NAME, attach runs as any
+	// command: the master answers the error attaching would have met (no
+	// such process, not a tty program, usage), else that it needs one.
+	if in, ok := stdin.(*os.File); ok && isTerminal(in) && fs.NArg() == 2 && master.IsAttach(fs.Args()) {
+		return ctlAttach(*sock, fs.Args(), in, stdout, stderr)
 	}
 	if fs.NArg() > 0 {
 		code, err := ctlCommand(*sock, fs.Args(), stdout)
@@ -208,21 +211,16 @@ func dialAttach(sock string, args []string, rows, cols uint16) (*ipc.Conn, error
 		return nil, explainDial(sock, err)
 	}
 	conn := ipc.NewConn(uc)
-	if err := conn.Send(&ipc.Request{Args: args, Rows: rows, Cols: cols}, 5*time.Second); err != nil {
+	if err := conn.Send(&ipc.Request{Args: args, Attach: true, Rows: rows, Cols: cols}, 5*time.Second); err != nil {
 		conn.Close()
 		return nil, err
 	}
 	return conn, nil
 }
 
-// ctlAttach is `taskmaster ctl attach NAME`: the terminal goes raw for the
-// session and comes back as it was.
-func ctlAttach(sock string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	in, ok := stdin.(*os.File)
-	if !ok || !isTerminal(in) || len(args) != 2 {
-		fmt.Fprintln(stderr, "taskmaster ctl: attach needs a terminal on stdin and one NAME")
-		return exitFailure
-	}
+// ctlAttach is `taskmaster ctl attach NAME` on a terminal: the terminal
+// goes raw for the session and comes back as it was.
+func ctlAttach(sock string, args []string, in *os.File, stdout, stderr io.Writer) int {
 	restore, err := lineedit.MakeRaw(int(in.Fd()))
 	if err != nil {
 		fmt.Fprintf(stderr, "taskmaster ctl: terminal: %v\n", err)
