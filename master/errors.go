@@ -12,6 +12,7 @@ var (
 	ErrNoSuchProcess  = errors.New("no such process")
 	ErrTransition     = errors.New("invalid transition")
 	ErrLocked         = errors.New("another taskmaster is running")
+	ErrLineTooLong    = errors.New("line too long")
 )
 
 // refusal is what a command will not do, printed as
@@ -20,8 +21,9 @@ type refusal struct{ reason, detail string }
 
 func (r refusal) Error() string { return r.reason + ": " + r.detail }
 
+// Is makes a refusal match the sentinel of its reason.
 func (r refusal) Is(target error) bool {
-	return target == ErrNoSuchProcess && r.reason == "no such process"
+	return (target == ErrNoSuchProcess || target == ErrLineTooLong) && r.reason == target.Error()
 }
 
 // noSuchProcess is the error for a NAME that matches nothing.

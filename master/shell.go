@@ -2,6 +2,8 @@ package master
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 
@@ -30,10 +32,15 @@ func (s *Supervisor) ReadCommands(in io.Reader, out io.Writer) {
 // Session runs the command lines next returns until run says to leave,
 // or until next fails (EOF, Ctrl-D), when it calls eof. Every shell and
 // ctl's line mode use it. Lines split like a shell's; one that does not
-// split gets an error line, an empty one nothing.
+// split, or that next refuses as too long, gets an error line, an empty
+// one nothing.
 func Session(next func() (string, error), out io.Writer, run func(args []string) (leave bool), eof func()) {
 	for {
 		line, err := next()
+		if errors.Is(err, ErrLineTooLong) {
+			fmt.Fprintln(out, ErrorText(err))
+			continue
+		}
 		if err != nil {
 			eof()
 			return
@@ -49,17 +56,39 @@ func Session(next func() (string, error), out io.Writer, run func(args []string)
 	}
 }
 
-// LineReader returns in's lines one by one, for Session; io.EOF at the end.
+// MaxLine is the longest command line LineReader returns, in bytes
+// without the newline.
+const MaxLine = 1 << 20
+
+// LineReader returns in's lines one by one, for Session, without "\n" or
+// "\r\n"; io.EOF at the end. A line longer than MaxLine is read to its
+// end and dropped: its error is ErrLineTooLong and the next call reads
+// the next line. Memory stays bounded by MaxLine whatever in holds.
 func LineReader(in io.Reader) func() (string, error) {
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	r := bufio.NewReaderSize(in, 64<<10)
 	return func() (string, error) {
-		if sc.Scan() {
-			return sc.Text(), nil
+		var line []byte
+		n := 0 // bytes of this line read so far, kept or not
+		for {
+			chunk, err := r.ReadSlice('\n')
+			n += len(chunk)
+			if n <= MaxLine+1 {
+				line = append(line, chunk...)
+			}
+			if err == bufio.ErrBufferFull {
+				continue
+			}
+			if err != nil && (err != io.EOF || n == 0) {
+				return "", err
+			}
+			if bytes.HasSuffix(chunk, []byte("\n")) {
+				n--
+			}
+			if n > MaxLine {
+				return "", refusal{"line too long", fmt.Sprintf("%d bytes, more than %d: ignored", n, MaxLine)}
+			}
+			line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
+			return string(line), nil
 		}
-		if err := sc.Err(); err != nil {
-			return "", err
-		}
-		return "", io.EOF
 	}
 }

@@ -154,14 +154,7 @@ func TestSIGINTShutsDownWithoutTerminal(t *testing.T) {
 		t.Fatalf("--no-shell: exit code %d", code)
 	}
 
-	dir, cfg := writeConfig(t, shellConfig)
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	piped := launch(t, dir, cfg, r, "-c", cfg)
-	r.Close()
+	piped, _ := launchPiped(t, shellConfig)
 	piped.waitState("web", "RUNNING", nil)
 	piped.cmd.Process.Signal(syscall.SIGINT)
 	if code := piped.waitExit(20 * time.Second); code != 0 {
