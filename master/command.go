@@ -90,12 +90,14 @@ func (s *Supervisor) ExecContext(ctx context.Context, args []string, out io.Writ
 }
 
 // resolve maps NAMEs (all, prog, prog:*, prog:proc) to processes, in
-// status order without duplicates. Loop only.
+// status order without duplicates. `all` is every process, and no
+// process at all is no error: with no program configured, `status` prints
+// nothing and succeeds, as supervisorctl does. Loop only.
 func (s *Supervisor) resolve(names []string) ([]*Process, error) {
 	var ps []*Process
 	for _, n := range names {
 		found := s.match(n)
-		if len(found) == 0 {
+		if len(found) == 0 && n != "all" {
 			return nil, noSuchProcess(n)
 		}
 		for _, p := range found {
