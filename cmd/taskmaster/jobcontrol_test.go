@@ -33,6 +33,13 @@ func stopAndFg(t *testing.T, p *ptyProc, stop func()) {
 	stop()
 	p.expect("Stopped")
 	p.expect("bash$ ")
+	fg(t, p)
+}
+
+// fg brings the taskmaster job back to the foreground and waits for its
+// prompt and raw mode.
+func fg(t *testing.T, p *ptyProc) {
+	t.Helper()
 	p.send("fg\n")
 	p.expect("taskmaster> ")
 	waitFor(t, 5*time.Second, "raw mode after fg", func() bool {
@@ -41,14 +48,14 @@ func stopAndFg(t *testing.T, p *ptyProc, stop func()) {
 }
 
 // editsAfterFg proves the editor has the keys again, raw: Up recalls
-// `version` (a cooked terminal would echo ^[[A), Tab completes (a cooked
+// the last line, last (a cooked terminal would echo ^[[A), Tab completes (a cooked
 // one echoes the Tab and waits for Enter), Ctrl-C clears the line (a
 // cooked one sends SIGINT), and nothing is echoed twice.
-func editsAfterFg(t *testing.T, p *ptyProc) {
+func editsAfterFg(t *testing.T, p *ptyProc, last string) {
 	t.Helper()
 	from := p.mark
 	p.send("\x1b[A")
-	p.expect("version")
+	p.expect("taskmaster> " + last)
 	p.send("\x15stat\t")
 	p.expect("status ")
 	p.send("\x03")
@@ -75,7 +82,7 @@ func playJobControl(t *testing.T, p *ptyProc, pid, typed int) {
 				syscall.Kill(pid, syscall.SIGTSTP)
 			}
 		})
-		editsAfterFg(t, p)
+		editsAfterFg(t, p, "version")
 	}
 	syscall.Kill(pid, syscall.SIGINT)
 	p.send("status\r")
@@ -102,6 +109,23 @@ func TestShellSuspendResume(t *testing.T) {
 	p.expect("taskmaster> ")
 
 	playJobControl(t, p, pid, 2)
+	// bg: continued without the terminal, the master leaves its settings
+	// alone and draws nothing, and stops again as a read would (SIGTTIN);
+	// fg brings it back.
+	p.send("\x1a")
+	p.expect("Stopped")
+	p.expect("bash$ ")
+	p.send("bg\n")
+	p.expect("bash$ ")
+	waitFor(t, 5*time.Second, "the master stopped again", func() bool {
+		f := statFields(pid)
+		return f != nil && f[0] == "T"
+	})
+	if strings.Contains(p.out.String()[p.mark:], "taskmaster> ") {
+		t.Fatalf("the master drew its prompt from the background: %q", p.out.String()[p.mark:])
+	}
+	fg(t, p)
+	editsAfterFg(t, p, "status")
 	if now := m.status("web"); now.State != "RUNNING" || now.Pid != web.Pid {
 		t.Fatalf("web after Ctrl-C: %+v, was %+v", now, web)
 	}

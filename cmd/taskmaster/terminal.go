@@ -30,7 +30,11 @@ type terminal struct {
 	restore func() error // the settings found at start
 	raw     func() error // raw mode again, after a stop
 	events  chan string
-	sigs    chan os.Signal // SIGWINCH, SIGTSTP, SIGCONT
+	winch   chan os.Signal
+	// jobctl gets SIGTSTP and SIGCONT, apart from SIGWINCH: a burst of
+	// resizes must not crowd out a stop (signal.Notify drops what does
+	// not fit), or suspend would wait for ever.
+	jobctl chan os.Signal
 	// resumed gets a token each time raw mode is back after SIGCONT, for
 	// a Ctrl-Z typed in the editor to wait on.
 	resumed chan struct{}
@@ -51,7 +55,7 @@ type terminal struct {
 func openTerminal(in, out *os.File, stderr io.Writer, who, prompt, history string, complete func(string, int) ([]string, int)) (*terminal, error) {
 	fd := int(in.Fd())
 	t := &terminal{in: in, width: lineedit.WidthFunc(fd), events: make(chan string, 256),
-		sigs: make(chan os.Signal, 4), resumed: make(chan struct{}, 1)}
+		winch: make(chan os.Signal, 1), jobctl: make(chan os.Signal, 4), resumed: make(chan struct{}, 1)}
 	cfg := lineedit.Config{Prompt: prompt, Width: t.width, Complete: complete, HistoryFile: history, Suspend: t.suspend}
 	var err error
 	t.ed, err = lineedit.New(in, out, cfg)
@@ -71,7 +75,8 @@ func openTerminal(in, out *os.File, stderr io.Writer, who, prompt, history strin
 		t.restore()
 		return nil, err
 	}
-	signal.Notify(t.sigs, syscall.SIGWINCH, syscall.SIGTSTP, syscall.SIGCONT)
+	signal.Notify(t.winch, syscall.SIGWINCH)
+	signal.Notify(t.jobctl, syscall.SIGTSTP, syscall.SIGCONT)
 	go t.watchSignals()
 	go func() {
 		for line := range t.events {
@@ -87,14 +92,19 @@ func openTerminal(in, out *os.File, stderr io.Writer, who, prompt, history strin
 
 // watchSignals follows the window's size and job control until Close.
 func (t *terminal) watchSignals() {
-	for sig := range t.sigs {
-		switch sig {
-		case syscall.SIGWINCH:
+	for {
+		select {
+		case _, ok := <-t.winch:
+			if !ok {
+				return
+			}
 			t.ed.SetWidth(t.width())
-		case syscall.SIGTSTP:
-			t.stop()
-		case syscall.SIGCONT:
-			t.resume()
+		case sig := <-t.jobctl:
+			if sig == syscall.SIGTSTP {
+				t.stop()
+			} else {
+				t.resume()
+			}
 		}
 	}
 }
@@ -137,7 +147,10 @@ func (t *terminal) resume() {
 // suspend is Ctrl-Z typed in the editor (raw mode: a byte, no signal). It
 // does what the kernel does for Ctrl-Z in cooked mode, SIGTSTP to the
 // whole foreground group (a pipeline's other commands too); ours comes
-// back to stop. It returns once the process is continued and raw again.
+// back to stop. It returns once the process is continued in the
+// foreground and raw again. Continued in the background (bg), it stops
+// again with SIGTTIN, as reading the terminal would, rather than draw a
+// prompt on the shell's screen; the fg that follows continues it.
 func (t *terminal) suspend() {
 	if !stoppable() {
 		return
@@ -149,7 +162,13 @@ func (t *terminal) suspend() {
 	if unix.Kill(0, unix.SIGTSTP) != nil {
 		return
 	}
-	<-t.resumed
+	for {
+		<-t.resumed
+		if t.closed.Load() || lineedit.IsForeground(int(t.in.Fd())) {
+			return
+		}
+		unix.Kill(unix.Getpid(), unix.SIGTTIN)
+	}
 }
 
 // stoppable reports whether a job-control shell can continue us after a
@@ -178,7 +197,9 @@ func (t *terminal) Event(line string) {
 // Close restores the terminal's settings.
 func (t *terminal) Close() {
 	t.once.Do(func() {
-		signal.Stop(t.sigs)
+		signal.Stop(t.winch)
+		signal.Stop(t.jobctl)
+		close(t.winch) // ends watchSignals: nothing is sent after Stop
 		t.mode.Lock()
 		t.closed.Store(true)
 		t.restore()
