@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -24,17 +25,26 @@ func killDescendants(within time.Duration) bool {
 	deadline := time.Now().Add(within)
 	for {
 		kids := children()
-		if len(kids) == 0 {
+		if len(kids) == 0 && !hasChildren() {
 			return true
 		}
 		for _, pid := range kids {
 			unix.Kill(-pid, syscall.SIGKILL)
 			unix.Kill(pid, syscall.SIGKILL)
 		}
-		if !reapAll(kids, deadline) {
+		if !reapAll(kids, deadline) || time.Now().After(deadline) {
 			return false
 		}
 	}
+}
+
+// hasChildren says whether the worker has a child: the children files
+// may miss one that is being created or reparented as they are read
+// (proc(5)), wait4 does not.
+func hasChildren() bool {
+	var ws unix.WaitStatus
+	_, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+	return !errors.Is(err, unix.ECHILD)
 }
 
 // reapAll waits for each of pids (SIGKILLed children) to exit and reaps
