@@ -42,8 +42,9 @@ func startClean() {
 		}
 	}
 	unix.PthreadSigmask(unix.SIG_SETMASK, &unix.Sigset_t{}, nil)
-	// If the exec fails the worker carries on as it is; its SIGHUP
-	// handler still gives jobs a default SIGHUP.
+	// Should the exec fail, the worker carries on: the reset alone gives
+	// jobs a clean start (a fork copies the forking thread's current
+	// mask); only the runtime's own view of the signals is then stale.
 	syscall.Exec("/proc/self/exe", os.Args, append(os.Environ(), cleanEnv+"=1"))
 }
 
