@@ -108,9 +108,10 @@ func startWorker(exe, name string, child *os.File) (*os.Process, error) {
 	proc, err := os.StartProcess(exe, []string{"tm-worker", name}, &os.ProcAttr{
 		Env:   workerEnv(),
 		Files: []*os.File{null, null, os.Stderr, child},
-		// Its own group: a Ctrl-C on the master's terminal is the
-		// master's to handle, not the workers'.
-		Sys: &syscall.SysProcAttr{Setpgid: true},
+		// A session of its own, with no controlling terminal: neither
+		// the worker nor its jobs can reach the master's terminal
+		// (TIOCSTI, tcsetpgrp), and a Ctrl-C there is the master's.
+		Sys: &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("start worker: %w", err)

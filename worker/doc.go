@@ -14,10 +14,16 @@
 //
 // Invariants: the worker is the job's parent and reaps it, so an exit
 // status is reported exactly once per Started and no zombie remains. The
-// job runs in its own process group with PR_SET_PDEATHSIG (from the one
-// locked OS thread that forks), so it dies with its worker. The job sees
-// exactly fds 0, 1 and 2. When the master's end of the socket closes, the
-// worker stops its job (stopsignal, then SIGKILL after stoptime) and exits.
+// worker and each job lead sessions of their own: no job has a
+// controlling terminal but the pty of a tty job, so none can reach the
+// terminal the master was started from. The job runs with
+// PR_SET_PDEATHSIG (from the one locked OS thread that forks), so it dies
+// with its worker. The job sees exactly fds 0, 1 and 2, default signal
+// dispositions and an empty signal mask. When the job exits, however it
+// ends, its group and everything it left to the worker (a subreaper) are
+// killed and reaped before the exit is reported. When the master's end of
+// the socket closes, the worker stops its job (stopsignal, then SIGKILL
+// after stoptime) and exits.
 //
 // The worker does not decide policy: restarts, backoff and states are the
 // master's. It only executes and reports.

@@ -1,7 +1,6 @@
 package worker
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -17,9 +16,10 @@ import (
 // a grandchild that inherited them may keep them open forever.
 const drainTimeout = 500 * time.Millisecond
 
-// job is the running child. Its pid is also its process group id. Once
-// reaped it stays here until its output is drained, so its last bytes are
-// in the log before the master hears of the exit.
+// job is the running child, leader of a session of its own: its pid is
+// also its process group id and its session id. Once reaped it stays here
+// until its output is drained, so its last bytes are in the log before
+// the master hears of the exit.
 type job struct {
 	pid      int
 	stopping bool
@@ -37,8 +37,10 @@ func (w *worker) loop() int {
 	go w.read(msgs)
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGCHLD, syscall.SIGTERM, syscall.SIGINT)
-	// The terminal's hangup belongs to the master (it means reload there).
-	signal.Ignore(syscall.SIGHUP)
+	// A SIGHUP is not the worker's business (it has no terminal; a reload
+	// is the master's). Caught and dropped, not ignored: an ignored
+	// disposition survives exec, and every job would start deaf to HUP.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGHUP)
 	// Orphaned grandchildren reparent to us, so we reap them: no zombies.
 	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
@@ -183,10 +185,13 @@ func (w *worker) start() {
 		w.send(&ipc.SpawnError{Reason: fmt.Sprintf("couldn't make pipes: %v", err)})
 		return
 	}
+	// A session of its own and no controlling terminal: the job cannot
+	// open /dev/tty, so no TIOCSTI into the terminal the master was
+	// started from and no tcsetpgrp to take its foreground.
 	pid, err := syscall.ForkExec(path, w.spec.Argv, &syscall.ProcAttr{
 		Env:   w.env,
 		Files: []uintptr{w.stdin.Fd(), writers[0].Fd(), writers[len(writers)-1].Fd()},
-		Sys:   &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL},
+		Sys:   &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL},
 	})
 	for _, f := range writers {
 		f.Close()
@@ -312,16 +317,22 @@ func (w *worker) reap() {
 	}
 }
 
-// exited records the job's status; the report waits for its output.
+// exited records the job's status and kills what the job left behind;
+// the report waits for its output.
 func (w *worker) exited(ws unix.WaitStatus) {
 	j := w.job
 	j.status = &ws
 	if j.timer != nil {
 		j.timer.Stop()
 	}
-	if j.stopping {
-		// Leave nothing of the job behind: its group's stragglers go too.
-		unix.Kill(-j.pid, syscall.SIGKILL)
+	// However the job ended, its stragglers go before its exit is
+	// reported, so a restart never runs next to them: its group, and
+	// whatever left the group (setsid, double forks) and came to us as
+	// their subreaper. Their end also closes the output pipes they held,
+	// so the drain below ends at once.
+	unix.Kill(-j.pid, syscall.SIGKILL)
+	if !killDescendants(killTimeout) {
+		w.notice(fmt.Sprintf("processes left by job %d would not die within %s", j.pid, killTimeout))
 	}
 	j.timer = time.NewTimer(drainTimeout)
 	w.reportIfDone()
@@ -351,10 +362,9 @@ func (w *worker) report() {
 	w.state.update(func(st *State) { st.Pid, st.ExitStatus = 0, m.Code })
 }
 
-// signalGroup signals the job's process group, or the job alone if it has
-// left its group (setsid, setpgid).
+// signalGroup signals the job's process group. The job leads a session,
+// and a session leader cannot leave its group (setpgid and setsid fail
+// with EPERM), so the group always holds the job.
 func signalGroup(pid int, sig syscall.Signal) {
-	if err := unix.Kill(-pid, sig); errors.Is(err, unix.ESRCH) {
-		unix.Kill(pid, sig)
-	}
+	unix.Kill(-pid, sig)
 }

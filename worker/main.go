@@ -29,6 +29,8 @@ func Main() {
 	runtime.LockOSThread()
 	// Anything inherited beyond the socket must not reach a job.
 	unix.CloseRange(SocketFD+1, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	// Nor any ignored signal or blocked mask: this may re-exec the worker.
+	startClean()
 	os.Exit(run())
 }
 
@@ -54,7 +56,7 @@ func run() int {
 	}
 	w.state.write()
 	code := w.loop()
-	killDescendants()
+	killDescendants(killTimeout)
 	w.state.update(func(st *State) {
 		st.Pid = 0
 		if w.why != "" {

@@ -1,33 +1,74 @@
 package worker
 
 import (
+	"errors"
 	"os"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// killDescendants kills whatever the job left behind (a subreaper, the
-// worker inherits orphaned grandchildren) and reaps it, so the end of a
-// slot leaves no process behind.
-func killDescendants() {
-	for range 10 {
+// killTimeout bounds the wait for what a job left behind to die once
+// SIGKILLed. Only a process stuck in the kernel (D state) takes longer;
+// the worker then carries on and reaps it whenever it goes.
+const killTimeout = 2 * time.Second
+
+// killDescendants kills and reaps every process the job left behind. The
+// worker is a subreaper, so each of them is its child or the descendant
+// of one: it kills its children (and their groups), reaps them, and
+// starts again on the ones that their death reparented to it, until it
+// has no child left. It returns false if some still lived after within.
+func killDescendants(within time.Duration) bool {
+	deadline := time.Now().Add(within)
+	for {
 		kids := children()
-		if len(kids) == 0 {
-			return
+		if len(kids) == 0 && !hasChildren() {
+			return true
 		}
 		for _, pid := range kids {
 			unix.Kill(-pid, syscall.SIGKILL)
 			unix.Kill(pid, syscall.SIGKILL)
 		}
-		for {
+		if !reapAll(kids, deadline) || time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// hasChildren says whether the worker has a child: the children files
+// may miss one that is being created or reparented as they are read
+// (proc(5)), wait4 does not.
+func hasChildren() bool {
+	var ws unix.WaitStatus
+	_, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+	return !errors.Is(err, unix.ECHILD)
+}
+
+// reapAll waits for each of pids (SIGKILLed children) to exit and reaps
+// it. It polls rather than blocks, so a process stuck in the kernel cannot
+// hold the worker past deadline.
+func reapAll(pids []int, deadline time.Time) bool {
+	pause := 100 * time.Microsecond
+	for {
+		left := pids[:0]
+		for _, pid := range pids {
 			var ws unix.WaitStatus
-			if pid, err := unix.Wait4(-1, &ws, 0, nil); pid <= 0 || err != nil {
-				break
+			if got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); got == 0 && err == nil {
+				left = append(left, pid)
 			}
 		}
+		pids = left
+		if len(pids) == 0 {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 10*time.Millisecond)
 	}
 }
 

@@ -45,15 +45,24 @@ func (w *testWorker) exit() *os.ProcessState {
 
 func spawn(t *testing.T, spec *ipc.Spec) *testWorker {
 	t.Helper()
+	exe, _ := os.Executable()
+	return spawnWith(t, spec, func(child *os.File) (*os.Process, error) {
+		return os.StartProcess(exe, []string{"tm-worker", spec.Name}, &os.ProcAttr{
+			Env:   []string{"GORACE=atexit_sleep_ms=0"},
+			Files: []*os.File{nil, nil, os.Stderr, child},
+		})
+	})
+}
+
+// spawnWith is spawn with the worker process started by start, which gets
+// the worker's end of the socket for its fd 3.
+func spawnWith(t *testing.T, spec *ipc.Spec, start func(child *os.File) (*os.Process, error)) *testWorker {
+	t.Helper()
 	conn, child, err := ipc.Pair()
 	if err != nil {
 		t.Fatal(err)
 	}
-	exe, _ := os.Executable()
-	proc, err := os.StartProcess(exe, []string{"tm-worker", spec.Name}, &os.ProcAttr{
-		Env:   []string{"GORACE=atexit_sleep_ms=0"},
-		Files: []*os.File{nil, nil, os.Stderr, child},
-	})
+	proc, err := start(child)
 	child.Close()
 	if err != nil {
 		t.Fatal(err)

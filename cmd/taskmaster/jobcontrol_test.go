@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,7 +20,10 @@ func startBash(t *testing.T, dir string, env []string) *ptyProc {
 	if _, err := os.Stat("/bin/bash"); err != nil {
 		t.Skip("SKIP: no /bin/bash for a job-control shell")
 	}
-	p := startOnPTYCommand(t, dir, env, "/bin/bash", "--norc", "--noprofile", "-i")
+	bash := exec.Command("/bin/bash", "--norc", "--noprofile", "-i")
+	bash.Dir = dir
+	bash.Env = append(append(os.Environ(), "GORACE=atexit_sleep_ms=0"), env...)
+	p := runOnPTY(t, bash)
 	p.send("PS1='bash$ '\n")
 	p.expect("bash$ ")
 	return p

@@ -29,23 +29,22 @@ type ptyProc struct {
 // startOnPTY runs the binary with args on a new pty of 30x100.
 func startOnPTY(t *testing.T, dir string, env []string, args ...string) *ptyProc {
 	t.Helper()
-	return startOnPTYCommand(t, dir, env, binary, args...)
+	cmd := execBinary(args...)
+	cmd.Dir = dir
+	cmd.Env = append(cmd.Env, env...)
+	return runOnPTY(t, cmd)
 }
 
-// startOnPTYCommand runs path with args on a new pty of 30x100, as the
-// session leader with the pty as its controlling terminal.
-func startOnPTYCommand(t *testing.T, dir string, env []string, path string, args ...string) *ptyProc {
+// runOnPTY runs cmd on a new pty of 30x100, as the leader of a session
+// whose controlling terminal it is.
+func runOnPTY(t *testing.T, cmd *exec.Cmd) *ptyProc {
 	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
 	}
 	pty.Setsize(ptmx, &pty.Winsize{Rows: 30, Cols: 100})
-	p := &ptyProc{t: t, ptmx: ptmx, tty: tty, out: &syncBuffer{}, exited: make(chan struct{})}
-	p.cmd = exec.Command(path, args...)
-	p.cmd.Env = append(os.Environ(), "GORACE=atexit_sleep_ms=0")
-	p.cmd.Dir = dir
-	p.cmd.Env = append(p.cmd.Env, env...)
+	p := &ptyProc{t: t, ptmx: ptmx, tty: tty, cmd: cmd, out: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdin, p.cmd.Stdout, p.cmd.Stderr = tty, tty, tty
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
 	if err := p.cmd.Start(); err != nil {
