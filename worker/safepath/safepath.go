@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -40,10 +41,12 @@ type Dir struct {
 	caller int
 }
 
-// OpenDir resolves the folder at the absolute path p.
+// OpenDir resolves the folder at p; a relative p is taken from the
+// working folder, but still walked from "/".
 func OpenDir(p string) (*Dir, error) {
-	if !path.IsAbs(p) {
-		return nil, fmt.Errorf("resolve %s: not an absolute path", p)
+	p, err := filepath.Abs(p)
+	if err != nil {
+		return nil, err
 	}
 	w := &walker{caller: os.Geteuid()}
 	if err := w.push("/"); err != nil {
@@ -59,7 +62,7 @@ func OpenDir(p string) (*Dir, error) {
 	return &Dir{fd: d.fd, path: d.path, trust: d.trust, caller: w.caller}, nil
 }
 
-// Open resolves the folder of the absolute path p and opens p's last
+// Open resolves the folder of the path p and opens p's last
 // element in it (see Dir.Open).
 func Open(p string, flags int, perm uint32, owner Owner) (*os.File, error) {
 	dir, name := path.Split(path.Clean(p))
@@ -85,10 +88,12 @@ func (d *Dir) Close() error { return unix.Close(d.fd) }
 // to owner. The returned file is blocking, close-on-exec, and never a
 // terminal; a link, a FIFO or any other non-regular file is refused, and
 // so is an existing file that d does not trust and that is not owner's.
+// Its errors are causes only (the caller names the file): ErrSymlink,
+// ErrNotRegular, ErrOwner, or the system's (ENOENT, EACCES).
 func (d *Dir) Open(name string, flags int, perm uint32, owner Owner) (*os.File, error) {
 	full := path.Join(d.path, name)
 	if strings.Contains(name, "/") {
-		return nil, fmt.Errorf("open %s: not a plain file name", full)
+		return nil, fmt.Errorf("%q: not a plain file name", name)
 	}
 	base := unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
 	if flags&os.O_CREATE != 0 {
@@ -97,15 +102,15 @@ func (d *Dir) Open(name string, flags int, perm uint32, owner Owner) (*os.File, 
 			return d.created(fd, full, owner)
 		}
 		if !errors.Is(err, unix.EEXIST) {
-			return nil, d.openError(full, name, err)
+			return nil, d.openError(name, err)
 		}
 		flags &^= os.O_CREATE | os.O_EXCL
 	}
 	fd, err := unix.Openat(d.fd, name, flags|base, 0)
 	if err != nil {
-		return nil, d.openError(full, name, err)
+		return nil, d.openError(name, err)
 	}
-	if err := d.checkExisting(fd, full, owner); err != nil {
+	if err := d.checkExisting(fd, owner); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
@@ -117,17 +122,17 @@ func (d *Dir) created(fd int, full string, owner Owner) (*os.File, error) {
 	if owner.UID >= 0 || owner.GID >= 0 {
 		if err := unix.Fchown(fd, owner.UID, owner.GID); err != nil {
 			unix.Close(fd)
-			return nil, fmt.Errorf("chown %s: %w", full, err)
+			return nil, fmt.Errorf("chown: %w", err)
 		}
 	}
 	return file(fd, full)
 }
 
 // checkExisting refuses what must not be written or read for owner.
-func (d *Dir) checkExisting(fd int, full string, owner Owner) error {
+func (d *Dir) checkExisting(fd int, owner Owner) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("stat %s: %w", full, err)
+		return fmt.Errorf("stat: %w", err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return fmt.Errorf("%w (%s)", ErrNotRegular, kind(st.Mode))
@@ -149,7 +154,7 @@ func (d *Dir) checkExisting(fd int, full string, owner Owner) error {
 }
 
 // openError names what is at name when it is not a file to open.
-func (d *Dir) openError(full, name string, err error) error {
+func (d *Dir) openError(name string, err error) error {
 	var st unix.Stat_t
 	if serr := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); serr == nil {
 		switch st.Mode & unix.S_IFMT {
@@ -161,7 +166,7 @@ func (d *Dir) openError(full, name string, err error) error {
 			return fmt.Errorf("%w (%s)", ErrNotRegular, kind(st.Mode))
 		}
 	}
-	return &os.PathError{Op: "open", Path: full, Err: err}
+	return err
 }
 
 // Rename renames from to to, both in d (renameat(2) on d's descriptor: no
@@ -204,7 +209,7 @@ func file(fd int, name string) (*os.File, error) {
 	}
 	if err := unix.SetNonblock(fd, false); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("open %s: %w", name, err)
+		return nil, fmt.Errorf("set blocking: %w", err)
 	}
 	return os.NewFile(uintptr(fd), name), nil
 }
