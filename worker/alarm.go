@@ -22,7 +22,7 @@ type alarm struct {
 	failing bool
 	since   time.Time // the run's first failure
 	last    time.Time // the last line reported
-	held    int       // failures since the last line
+	held    int       // failures not reported since the last line
 	count   int       // failures in the run
 	lost    int64     // bytes lost in the run
 }
@@ -36,8 +36,8 @@ func (a *alarm) fail(now time.Time, err error, lost int64) string {
 		a.failing, a.since, a.last, a.held = true, now, now, 0
 		return fmt.Sprintf("%s: %v", a.what, err)
 	}
-	a.held++
 	if now.Sub(a.last) < a.every {
+		a.held++
 		return ""
 	}
 	msg := fmt.Sprintf("%s: %v (failing since %s; %d failures not reported)", a.what, err, a.since.Format("15:04:05"), a.held)

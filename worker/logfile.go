@@ -141,6 +141,9 @@ func (l *logFile) write(p []byte) {
 		l.off += int64(n)
 		p = p[n:]
 		if err != nil {
+			if pe, ok := errors.AsType[*os.PathError](err); ok {
+				err = pe.Err // the alarm names the file
+			}
 			l.report(l.writes.fail(time.Now(), err, int64(len(p))), false)
 			return
 		}
