@@ -139,7 +139,7 @@ func printOutput(ctx context.Context, read reader, n int64, follow bool, out io.
 			if end < 0 {
 				end = d.Next
 			}
-			if off < d.Next && (follow || off < end) {
+			if len(d.Data) > 0 && off < d.Next && (follow || off < end) {
 				continue // more than one packet's worth is waiting
 			}
 		}

@@ -77,9 +77,6 @@ func Open(p string, flags int, perm uint32, owner Owner) (*os.File, error) {
 	return d.Open(name, flags, perm, owner)
 }
 
-// Path is the folder's path as resolved (links replaced by their targets).
-func (d *Dir) Path() string { return d.path }
-
 // Close releases the folder.
 func (d *Dir) Close() error { return unix.Close(d.fd) }
 
@@ -176,16 +173,6 @@ func (d *Dir) Rename(from, to string) error {
 		return &os.LinkError{Op: "rename", Old: path.Join(d.path, from), New: path.Join(d.path, to), Err: err}
 	}
 	return nil
-}
-
-// Stat returns the file name in d, without following a link.
-func (d *Dir) Stat(name string) (unix.Stat_t, error) {
-	var st unix.Stat_t
-	err := unix.Fstatat(d.fd, name, &st, unix.AT_SYMLINK_NOFOLLOW)
-	if err != nil {
-		return st, &os.PathError{Op: "stat", Path: path.Join(d.path, name), Err: err}
-	}
-	return st, nil
 }
 
 // trusts says whether an entry of d owned by uid was put there by root or
