@@ -16,9 +16,12 @@
 //	  │ ── Stop | Signal ────────────▶ │
 //	  │ ◀──────────────────── Exited ─ │  exact status, once per Started
 //	  │ ── Status ───────────────────▶ │  the master's view, for the state file
-//	  │ ── Tail ─────────────────────▶ │  kept output of a discarded stream
+//	  │ ── Tail ─────────────────────▶ │  output: the log file (its fd), or kept
 //	  │ ◀────────────────── TailData ─ │  one answer per Tail
-//	  │ ── Clear | Reopen ───────────▶ │  truncate / reopen the job's logs
+//	  │ ── Clear ────────────────────▶ │  truncate the job's logs (its fds)
+//	  │ ◀─────────────────── Cleared ─ │  one answer per Clear
+//	  │ ── Reopen ───────────────────▶ │  reopen the job's logs (SIGUSR2)
+//	  │ ◀──────────────────── Notice ─ │  any time: a log write/rotation problem
 //	  │ ── Quit ─────────────────────▶ │  the slot is done: stop the job, exit
 //
 // EOF on the socketpair, in either direction, ends the relationship: the

@@ -31,6 +31,7 @@ const (
 	KindInput
 	KindResize
 	KindJobExited
+	KindCleared
 )
 
 var kindNames = [...]string{
@@ -42,6 +43,7 @@ var kindNames = [...]string{
 	KindTailData: "TailData", KindClear: "Clear", KindReopen: "Reopen",
 	KindNotice: "Notice", KindAttach: "Attach", KindAttached: "Attached",
 	KindInput: "Input", KindResize: "Resize", KindJobExited: "JobExited",
+	KindCleared: "Cleared",
 }
 
 func (k Kind) String() string {
@@ -126,34 +128,50 @@ type Exited struct {
 	Killed bool `msgpack:"killed"`
 }
 
-// Tail asks for a discarded stream's kept output from Offset (a count of
-// bytes since the worker started; negative: that many bytes before the
-// end), at most Max bytes.
+// Tail asks for at most Max bytes of a stream's output from Offset
+// (negative: that many bytes before the end). A stream with a log file is
+// read by the worker through the descriptor it writes, never by path:
+// Offset is a position in that file, and File the file the asker read last
+// (0: any); a different file (rotated, reopened), or one shorter than
+// Offset (cleared), is read from its start. A discarded stream is read
+// from its kept output: Offset counts bytes since the worker started, and
+// an Offset past the end (a new worker) reads from the oldest byte kept.
 type Tail struct {
 	Stream string `msgpack:"stream"` // "stdout" or "stderr"
 	Offset int64  `msgpack:"offset"`
 	Max    int    `msgpack:"max"`
+	File   uint64 `msgpack:"file"`
 }
 
 // TailData answers a Tail: Data starts at Offset (later than asked when
 // older bytes were overwritten); Next is the end of what was written.
+// File identifies the log file read (its inode), 0 for kept output.
 type TailData struct {
 	Stream string `msgpack:"stream"`
 	Data   []byte `msgpack:"data"`
 	Offset int64  `msgpack:"offset"`
 	Next   int64  `msgpack:"next"`
+	File   uint64 `msgpack:"file"`
 }
 
-// Clear empties the job's log files and kept output.
+// Clear empties the job's log files, through the descriptors the worker
+// writes, and its kept output. The worker answers with one Cleared.
 type Clear struct{}
+
+// Cleared answers a Clear; Error says what could not be truncated.
+type Cleared struct {
+	Error string `msgpack:"error"`
+}
 
 // Reopen reopens the job's log files (after logrotate moved them).
 type Reopen struct{}
 
 // Notice is a problem the worker met while running (a log it could not
-// rotate or reopen), for the master's event log.
+// write, rotate or reopen), for the master's event log; Info marks the end
+// of one (writes work again).
 type Notice struct {
-	Msg string `msgpack:"msg"`
+	Msg  string `msgpack:"msg"`
+	Info bool   `msgpack:"info"`
 }
 
 // Status is the master's view of the slot, recorded in the state file.
@@ -251,6 +269,7 @@ func (*Attached) Kind() Kind   { return KindAttached }
 func (*Input) Kind() Kind      { return KindInput }
 func (*Resize) Kind() Kind     { return KindResize }
 func (*JobExited) Kind() Kind  { return KindJobExited }
+func (*Cleared) Kind() Kind    { return KindCleared }
 
 // newMessage returns a zero message of kind k, or nil for an unknown kind.
 func newMessage(k Kind) Message {
@@ -303,6 +322,8 @@ func newMessage(k Kind) Message {
 		return new(Resize)
 	case KindJobExited:
 		return new(JobExited)
+	case KindCleared:
+		return new(Cleared)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+
+	"github.com/taskmaster/taskmaster/worker/safepath"
 )
 
 // Event is one thing that happened to a process, for the log and the
@@ -50,9 +52,12 @@ func (l *EventLog) Reopen() error {
 }
 
 // SetPath switches the log to path (a reload changed logfile). On error
-// the old file stays in use.
+// the old file stays in use. The file is opened through safepath: a job
+// that can write the log's folder must not make root append to a file of
+// its choosing (a link swapped in before a SIGUSR2 reopen), nor hang it
+// on a FIFO.
 func (l *EventLog) SetPath(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+	f, err := safepath.Open(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640, safepath.Caller)
 	if err != nil {
 		return fmt.Errorf("open event log %s: %w", path, err)
 	}

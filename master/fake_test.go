@@ -71,10 +71,13 @@ func (w *fakeWorker) Signal(sig syscall.Signal) {
 }
 func (w *fakeWorker) Status(ipc.Status) {}
 func (w *fakeWorker) Quit()             { w.orders = append(w.orders, "quit") }
-func (w *fakeWorker) Tail(stream string, off int64, max int, reply func(*ipc.TailData)) {
-	reply(&ipc.TailData{Stream: stream})
+func (w *fakeWorker) Tail(t ipc.Tail, reply func(*ipc.TailData)) {
+	reply(&ipc.TailData{Stream: t.Stream})
 }
-func (w *fakeWorker) Clear()  { w.orders = append(w.orders, "clear") }
+func (w *fakeWorker) Clear(reply func(*ipc.Cleared)) {
+	w.orders = append(w.orders, "clear")
+	reply(&ipc.Cleared{})
+}
 func (w *fakeWorker) Reopen() { w.orders = append(w.orders, "reopen") }
 func (w *fakeWorker) Attach(f *os.File, a *ipc.Attach) {
 	f.Close()

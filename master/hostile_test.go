@@ -122,6 +122,7 @@ func TestHostileWorker(t *testing.T) {
 		{"started twice", []ipc.Message{&ipc.Ready{}, &ipc.Started{Pid: 10}, &ipc.Started{Pid: 12}}, nil},
 		{"ready twice", []ipc.Message{&ipc.Ready{}, &ipc.Ready{}}, nil},
 		{"unasked tail data", []ipc.Message{&ipc.Ready{}, &ipc.TailData{Data: []byte("x"), Next: 1}}, nil},
+		{"unasked cleared", []ipc.Message{&ipc.Ready{}, &ipc.Cleared{}}, nil},
 		{"a master's message", []ipc.Message{&ipc.Spec{Name: "x"}}, nil},
 		{"negative pid", []ipc.Message{&ipc.Started{Pid: -1}}, nil},
 		{"garbage", nil, []byte{0xff, 0x00, 0x13}},
@@ -164,6 +165,7 @@ func FuzzWorkerPackets(f *testing.F) {
 	f.Add(seed(&ipc.Ready{}, &ipc.SpawnError{Reason: "x"}, &ipc.Failed{Reason: "y"}))
 	f.Add(seed(&ipc.Started{Pid: 10}, &ipc.Exited{Pid: 10, Code: -1, Signal: 9}, &ipc.Started{Pid: 11}))
 	f.Add(seed(&ipc.Notice{Msg: "n"}, &ipc.TailData{}, &ipc.Status{}))
+	f.Add(seed(&ipc.Ready{}, &ipc.Notice{Msg: "n", Info: true}, &ipc.Cleared{Error: "e"}))
 	f.Add([]byte{3, 0xff, 0xff, 0xff, 2, byte(ipc.KindReady), 0x80})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h := newHostile(t)

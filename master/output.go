@@ -8,9 +8,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/worker/safepath"
 )
 
 // followEvery is how often `tail -f` looks for new output. It costs
@@ -69,11 +71,12 @@ func cmdTail(s *Supervisor, ctx context.Context, args []string, out io.Writer) i
 	}
 	var p *Process
 	var path string
+	var owner safepath.Owner
 	s.do(func() {
 		if p, err = s.resolveOne("tail", rest[0]); err != nil {
 			return
 		}
-		path = p.Program.Stdout
+		path, owner = p.Program.Stdout, jobOwner(p)
 		if stream == "stderr" {
 			path = p.Program.Stderr
 		}
@@ -81,10 +84,7 @@ func cmdTail(s *Supervisor, ctx context.Context, args []string, out io.Writer) i
 	if err != nil {
 		return errorLine(out, err)
 	}
-	if path != "" {
-		return tailFile(ctx, path, n, follow, out)
-	}
-	return s.tailKept(ctx, p, stream, n, follow, out)
+	return printOutput(ctx, s.outputOf(p, stream, path, owner), n, follow, out)
 }
 
 func cmdMaintail(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
@@ -92,7 +92,15 @@ func cmdMaintail(s *Supervisor, ctx context.Context, args []string, out io.Write
 	if err != nil || len(rest) != 0 {
 		return usage(out, "maintail")
 	}
-	return tailFile(ctx, s.log.Path(), n, follow, out)
+	path := s.log.Path()
+	return printOutput(ctx, func(off int64, file uint64) (*ipc.TailData, error) {
+		return readLog(path, safepath.Caller, off, file)
+	}, n, follow, out)
+}
+
+// jobOwner is the user p's files belong to. Loop only.
+func jobOwner(p *Process) safepath.Owner {
+	return safepath.Owner{UID: p.Program.UID, GID: p.Program.GID}
 }
 
 // nextLook waits until it is time to look for new output again; false
@@ -106,120 +114,105 @@ func nextLook(ctx context.Context) bool {
 	}
 }
 
-// tailFile prints the last n bytes of path and, following, what is
-// appended, across truncation and rotation (a new file at path).
-func tailFile(ctx context.Context, path string, n int64, follow bool, out io.Writer) int {
-	f, err := os.Open(path)
-	if err != nil && !(follow && errors.Is(err, os.ErrNotExist)) {
-		fmt.Fprintf(out, "ERROR (no log): %v\n", err)
-		return 1
-	}
-	var pos int64
-	if f != nil {
-		defer func() { f.Close() }()
-		if st, err := f.Stat(); err == nil {
-			pos = max(0, st.Size()-n)
-		}
-	}
+// reader reads a stream's output from off in the file identified by
+// file, with ipc.Tail's meaning; an error means there is nothing to read.
+type reader func(off int64, file uint64) (*ipc.TailData, error)
+
+// printOutput prints the last n bytes that read finds and, following,
+// what is written after, across truncation and rotation. Without follow
+// it stops at the end its first answer saw, however fast the job writes.
+func printOutput(ctx context.Context, read reader, n int64, follow bool, out io.Writer) int {
+	off, file, end := -n, uint64(0), int64(-1)
 	for {
-		if f != nil {
-			next, err := copyFrom(f, pos, out)
-			if err != nil {
+		d, err := read(off, file)
+		if err != nil && end < 0 && !(follow && mayAppear(err)) {
+			if _, ok := errors.AsType[refusal](err); !ok {
+				err = refusal{"no log", err.Error()}
+			}
+			return errorLine(out, err)
+		}
+		if d != nil {
+			if _, err := out.Write(d.Data); err != nil {
 				return 0 // the reader went away
 			}
-			pos = next
-		}
-		if !follow || !nextLook(ctx) {
-			return 0
-		}
-		// Rotated or recreated: follow the new file from its start.
-		if st, err := os.Stat(path); err == nil {
-			if cur, _ := fstat(f); cur == nil || !os.SameFile(cur, st) {
-				if nf, err := os.Open(path); err == nil {
-					if f != nil {
-						f.Close()
-					}
-					f, pos = nf, 0
-				}
-			} else if st.Size() < pos {
-				pos = 0 // truncated (clear, copytruncate)
-			}
-		}
-	}
-}
-
-func fstat(f *os.File) (os.FileInfo, error) {
-	if f == nil {
-		return nil, os.ErrNotExist
-	}
-	return f.Stat()
-}
-
-// copyFrom writes f's bytes from pos to its current end; it returns the
-// new position, or an error if out failed.
-func copyFrom(f *os.File, pos int64, out io.Writer) (int64, error) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := f.ReadAt(buf, pos)
-		if n > 0 {
-			if _, werr := out.Write(buf[:n]); werr != nil {
-				return pos, werr
-			}
-			pos += int64(n)
-		}
-		if err != nil {
-			return pos, nil
-		}
-	}
-}
-
-// tailKept prints a discarded stream's kept output, from the worker's ring.
-// Without -f it stops at the end its first answer saw, however fast the
-// job writes.
-func (s *Supervisor) tailKept(ctx context.Context, p *Process, stream string, n int64, follow bool, out io.Writer) int {
-	d := s.askTail(p, stream, -n)
-	if d == nil && !follow {
-		fmt.Fprintf(out, "ERROR (no output kept): %s has no running worker\n", p.Name)
-		return 1
-	}
-	var off, end int64
-	for {
-		if d != nil {
-			if off > d.Next {
-				off = 0 // a new worker: its stream counts from zero again
-			}
-			if _, err := out.Write(d.Data); err != nil {
-				return 0
-			}
-			off = d.Offset + int64(len(d.Data))
-			if end == 0 {
+			off, file = d.Offset+int64(len(d.Data)), d.File
+			if end < 0 {
 				end = d.Next
 			}
-			if !follow && off >= end {
-				return 0
-			}
-			if off < d.Next {
-				d = s.askTail(p, stream, off)
+			if len(d.Data) > 0 && off < d.Next && (follow || off < end) {
 				continue // more than one packet's worth is waiting
 			}
 		}
 		if !follow || !nextLook(ctx) {
 			return 0
 		}
-		d = s.askTail(p, stream, off)
 	}
 }
 
-// askTail asks p's worker for kept output from off (negative: from the
-// end); nil if p has no worker or it did not answer.
-func (s *Supervisor) askTail(p *Process, stream string, off int64) *ipc.TailData {
+// mayAppear says whether tail -f waits on err: a file not there yet, a
+// worker not started yet.
+func mayAppear(err error) bool {
+	r, ok := errors.AsType[refusal](err)
+	return errors.Is(err, os.ErrNotExist) || (ok && r.reason == errNoWorker("").reason)
+}
+
+func errNoWorker(name string) refusal {
+	return refusal{"no output kept", name + " has no running worker"}
+}
+
+// outputOf reads p's stream through its worker, which holds the log file
+// open (or keeps a discarded stream's output); with no worker, from the
+// log file, resolved as safepath allows.
+func (s *Supervisor) outputOf(p *Process, stream, path string, owner safepath.Owner) reader {
+	return func(off int64, file uint64) (*ipc.TailData, error) {
+		if d := s.askTail(p, ipc.Tail{Stream: stream, Offset: off, Max: tailChunk, File: file}); d != nil {
+			return d, nil
+		}
+		if path == "" {
+			return nil, errNoWorker(p.Name)
+		}
+		return readLog(path, owner, off, file)
+	}
+}
+
+// tailChunk is the most one read returns: one TailData fits a packet.
+const tailChunk = 32 << 10
+
+// readLog reads a log file as the worker's tail does (see ipc.Tail),
+// opened read-only through safepath: nothing another user controls is
+// followed, and only a regular file is read.
+func readLog(path string, owner safepath.Owner, off int64, file uint64) (*ipc.TailData, error) {
+	f, err := safepath.Open(path, os.O_RDONLY, 0, owner)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ino, size := st.Sys().(*syscall.Stat_t).Ino, st.Size()
+	switch {
+	case off < 0:
+		off = max(0, size+off)
+	case (file != 0 && file != ino) || off > size:
+		off = 0 // rotated or truncated: from its start
+	}
+	buf := make([]byte, min(tailChunk, size-off))
+	n, _ := f.ReadAt(buf, off)
+	return &ipc.TailData{Data: buf[:n], Offset: off, Next: size, File: ino}, nil
+}
+
+// askTail asks p's worker for output; nil if p has no worker or it did
+// not answer.
+func (s *Supervisor) askTail(p *Process, t ipc.Tail) *ipc.TailData {
 	reply := make(chan *ipc.TailData, 1)
 	ok := s.do(func() {
 		if p.w == nil {
 			reply <- nil
 			return
 		}
-		p.w.Tail(stream, off, 32<<10, func(d *ipc.TailData) { reply <- d })
+		p.w.Tail(t, func(d *ipc.TailData) { reply <- d })
 	})
 	if !ok {
 		return nil
@@ -232,19 +225,60 @@ func (s *Supervisor) askTail(p *Process, stream string, off int64) *ipc.TailData
 	}
 }
 
+// clearWait bounds the wait for a worker's answer to Clear.
+const clearWait = 5 * time.Second
+
 func cmdClear(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	return s.each("clear", args, out, func(p *Process, done func(string)) {
-		for _, path := range []string{p.Program.Stdout, p.Program.Stderr} {
-			if path != "" {
-				if err := os.Truncate(path, 0); err != nil && !errors.Is(err, os.ErrNotExist) {
-					done(fmt.Sprintf("ERROR (%v)", err))
-					return
-				}
+		if p.w == nil {
+			done(clearFiles(p))
+			return
+		}
+		// The worker truncates through its own descriptors: the path may
+		// lead elsewhere by now (the job can change its folders).
+		answered := false
+		answer := func(msg string) { // loop only
+			if !answered {
+				answered = true
+				done(msg)
 			}
 		}
-		if p.w != nil {
-			p.w.Clear()
-		}
-		done("cleared")
+		timer := time.AfterFunc(clearWait, func() {
+			s.Post(func() { answer("ERROR (no answer from the worker)") })
+		})
+		p.w.Clear(func(c *ipc.Cleared) {
+			timer.Stop()
+			switch {
+			case c == nil: // the worker went away first
+				answer(clearFiles(p))
+			case c.Error != "":
+				answer(fmt.Sprintf("ERROR (%s)", c.Error))
+			default:
+				answer("cleared")
+			}
+		})
 	})
+}
+
+// clearFiles truncates p's log files when no worker holds them, each
+// opened write-only through safepath: never created, never truncated by
+// path. Loop only.
+func clearFiles(p *Process) string {
+	for _, path := range []string{p.Program.Stdout, p.Program.Stderr} {
+		if path == "" {
+			continue
+		}
+		f, err := safepath.Open(path, os.O_WRONLY, 0, jobOwner(p))
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err == nil {
+			err = f.Truncate(0)
+			f.Close()
+		}
+		if err != nil {
+			return fmt.Sprintf("ERROR (clear %s: %v)", path, err)
+		}
+	}
+	return "cleared"
 }

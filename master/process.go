@@ -19,10 +19,12 @@ type Worker interface {
 	Signal(sig syscall.Signal)
 	Status(ipc.Status)
 	Quit()
-	// Tail asks for kept output of a discarded stream; reply is called on
+	// Tail asks for a stream's output (see ipc.Tail); reply is called on
 	// the loop goroutine with the answer, or nil if the worker went away.
-	Tail(stream string, off int64, max int, reply func(*ipc.TailData))
-	Clear()
+	Tail(t ipc.Tail, reply func(*ipc.TailData))
+	// Clear empties the job's log files through the worker's descriptors
+	// and its kept output; reply is called as Tail's.
+	Clear(reply func(*ipc.Cleared))
 	Reopen()
 	// Attach hands a client connection to the worker, which owns f after.
 	Attach(f *os.File, a *ipc.Attach)

@@ -45,6 +45,7 @@ type workerProc struct {
 	ready   bool
 	pending int                   // Starts not yet answered by Started or SpawnError
 	tails   []func(*ipc.TailData) // Tails not yet answered, in order
+	clears  []func(*ipc.Cleared)  // Clears not yet answered, in order
 	dead    bool                  // reaped
 	broken  string
 }
@@ -167,16 +168,23 @@ func (wp *workerProc) Status(st ipc.Status) { wp.send(&st) }
 
 func (wp *workerProc) Quit() { wp.send(&ipc.Quit{}) }
 
-func (wp *workerProc) Tail(stream string, off int64, max int, reply func(*ipc.TailData)) {
+func (wp *workerProc) Tail(t ipc.Tail, reply func(*ipc.TailData)) {
 	if wp.dead {
 		reply(nil)
 		return
 	}
 	wp.tails = append(wp.tails, reply)
-	wp.send(&ipc.Tail{Stream: stream, Offset: off, Max: max})
+	wp.send(&t)
 }
 
-func (wp *workerProc) Clear() { wp.send(&ipc.Clear{}) }
+func (wp *workerProc) Clear(reply func(*ipc.Cleared)) {
+	if wp.dead {
+		reply(nil)
+		return
+	}
+	wp.clears = append(wp.clears, reply)
+	wp.send(&ipc.Clear{})
+}
 
 func (wp *workerProc) Reopen() { wp.send(&ipc.Reopen{}) }
 
@@ -312,8 +320,16 @@ func (wp *workerProc) handle(m ipc.Message) {
 		reply := wp.tails[0]
 		wp.tails = wp.tails[1:]
 		reply(m)
+	case *ipc.Cleared:
+		if len(wp.clears) == 0 {
+			wp.kill("unexpected Cleared")
+			return
+		}
+		reply := wp.clears[0]
+		wp.clears = wp.clears[1:]
+		reply(m)
 	case *ipc.Notice:
-		wp.s.log.Write(p.Name, Event{Msg: m.Msg, Pid: p.pid, Warn: true})
+		wp.s.log.Write(p.Name, Event{Msg: m.Msg, Pid: p.pid, Warn: !m.Info})
 	default:
 		wp.kill(fmt.Sprintf("sent a %s message", m.Kind()))
 	}
@@ -336,7 +352,10 @@ func (wp *workerProc) gone(state *os.ProcessState, failed string) {
 	for _, reply := range wp.tails {
 		reply(nil)
 	}
-	wp.tails = nil
+	for _, reply := range wp.clears {
+		reply(nil)
+	}
+	wp.tails, wp.clears = nil, nil
 	delete(wp.s.workers, wp)
 	why := wp.broken
 	if failed != "" && wp.p.w == Worker(wp) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -142,8 +143,7 @@ func (w *worker) handle(m ipc.Message, files []*os.File) bool {
 		w.state.rename(m.Name)
 		w.state.update(func(st *State) { st.State, st.Restarts, st.Error = m.State, m.Restarts, m.Error })
 	case *ipc.Clear:
-		w.stdout.clear()
-		w.stderr.clear()
+		w.clear()
 	case *ipc.Reopen:
 		for _, o := range []*output{w.stdout, w.stderr} {
 			if o.file != nil {
@@ -162,8 +162,19 @@ func (w *worker) tail(m *ipc.Tail) {
 	if m.Stream == "stderr" {
 		o = w.stderr
 	}
-	data, from, next := o.tail(m.Offset, min(max(m.Max, 0), maxTail))
-	w.send(&ipc.TailData{Stream: o.name, Data: data, Offset: from, Next: next})
+	w.send(o.tail(m, min(max(m.Max, 0), maxTail)))
+}
+
+// clear empties both streams through the worker's own descriptors (never
+// a path: the job may have changed what the path leads to) and answers.
+func (w *worker) clear() {
+	var errs []string
+	for _, o := range []*output{w.stdout, w.stderr} {
+		if err := o.clear(); err != nil {
+			errs = append(errs, err.Error())
+		}
+	}
+	w.send(&ipc.Cleared{Error: strings.Join(errs, "; ")})
 }
 
 func (w *worker) start() {

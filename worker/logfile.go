@@ -4,15 +4,32 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
-	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/worker/safepath"
 )
+
+// rotateRetry is how long a log whose rotation failed (its folder deleted,
+// renames refused) is written on before rotation is tried again.
+const rotateRetry = 10 * time.Second
+
+// notify reports to the master's event log: a problem, or (info) the end
+// of one.
+type notify func(msg string, info bool)
 
 // logFile is a job's output file with supervisor's rotation: past
 // maxBytes, path -> path.1 -> ... -> path.backups. Both pumps of a run, and
-// the loop (Clear, Reopen), use it: mu guards every field.
+// the loop (Clear, Reopen, tail), use it: mu guards every field.
+//
+// Every open goes through safepath, before the privilege drop and after:
+// no link another user controls is followed, and a FIFO or any other
+// non-regular file is refused, never waited on. Renames happen inside the
+// log folder as resolved at that moment (renameat), never through a path.
 //
 // splice(2) refuses targets opened with O_APPEND, so the file is written at
 // an offset the worker keeps, re-checked with fstat before each write so an
@@ -25,48 +42,61 @@ type logFile struct {
 	maxBytes int64
 	backups  int
 	append   bool
-	f        *os.File
+	owner    safepath.Owner // the job's user: files created are theirs
+	f        *os.File       // open for reading too when allowed, for tail
 	off      int64
 	reopen   bool // reopen before the next write (SIGUSR2)
-	warn     func(string)
-	failed   error // rotation failed once: reported, then rotation stops
+	notify   notify
+	writes   alarm     // failed writes: a full disk
+	rotation alarm     // failed rotations: a deleted folder
+	retryAt  time.Time // rotation failed: not tried again before this
+	retry    time.Duration
 }
 
 // openLogFile opens path before the privilege drop: a file it creates is
 // given to id's user, an existing one keeps its owner.
-func openLogFile(path string, maxBytes int64, backups int, shared bool, id *identity, warn func(string)) (*logFile, error) {
-	l := &logFile{path: path, maxBytes: maxBytes, backups: backups, append: shared, warn: warn}
-	f, err := l.open(id)
+func openLogFile(path string, maxBytes int64, backups int, shared bool, id *identity, n notify) (*logFile, error) {
+	l := &logFile{path: path, maxBytes: maxBytes, backups: backups, append: shared, notify: n,
+		owner: safepath.Caller, retry: rotateRetry,
+		writes:   alarm{what: "write " + path, every: alarmEvery},
+		rotation: alarm{what: "rotate " + path, every: alarmEvery}}
+	if id != nil {
+		l.owner = safepath.Owner{UID: id.uid, GID: id.gid}
+	}
+	d, err := safepath.OpenDir(filepath.Dir(path))
 	if err != nil {
 		return nil, err
 	}
-	l.f = f
+	defer d.Close()
+	if l.f, err = l.openIn(d); err != nil {
+		return nil, err
+	}
 	return l, l.seekEnd()
 }
 
-func (l *logFile) flags() int {
-	flags := os.O_WRONLY | syscall.O_NOFOLLOW
-	if l.append {
-		flags |= os.O_APPEND
-	}
-	return flags
-}
-
-func (l *logFile) open(id *identity) (*os.File, error) {
-	f, err := os.OpenFile(l.path, l.flags()|os.O_CREATE|os.O_EXCL, 0o640)
-	if errors.Is(err, os.ErrExist) {
-		return os.OpenFile(l.path, l.flags(), 0)
-	}
+// open opens the file at path again, resolving its folder anew.
+func (l *logFile) open() (*os.File, error) {
+	d, err := safepath.OpenDir(filepath.Dir(l.path))
 	if err != nil {
 		return nil, err
 	}
-	if id != nil {
-		if err := f.Chown(id.uid, id.gid); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("chown: %w", err)
-		}
+	defer d.Close()
+	return l.openIn(d)
+}
+
+// openIn opens (creating) the file in its folder d: for reading too, so
+// tail reads through it, or write-only if the job's user may not read it.
+func (l *logFile) openIn(d *safepath.Dir) (*os.File, error) {
+	flags := os.O_CREATE
+	if l.append {
+		flags |= os.O_APPEND
 	}
-	return f, nil
+	name := filepath.Base(l.path)
+	f, err := d.Open(name, flags|os.O_RDWR, 0o640, l.owner)
+	if errors.Is(err, os.ErrPermission) {
+		f, err = d.Open(name, flags|os.O_WRONLY, 0o640, l.owner)
+	}
+	return f, err
 }
 
 func (l *logFile) seekEnd() error {
@@ -88,10 +118,14 @@ func (l *logFile) spliceFrom(rfd int, want int) (int64, error) {
 		return 0, unix.EINVAL // the caller falls back to read/write
 	}
 	n, err := unix.Splice(rfd, nil, int(l.f.Fd()), &l.off, want, unix.SPLICE_F_MOVE|unix.SPLICE_F_NONBLOCK)
+	if n > 0 {
+		l.wrote()
+	}
 	return n, err
 }
 
-// write appends p, rotating as needed.
+// write appends p, rotating as needed. What cannot be written (a full
+// disk) is dropped and counted; see alarm.
 func (l *logFile) write(p []byte) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -107,9 +141,20 @@ func (l *logFile) write(p []byte) {
 		l.off += int64(n)
 		p = p[n:]
 		if err != nil {
-			l.report(fmt.Errorf("write %s: %w", l.path, err))
+			if pe, ok := errors.AsType[*os.PathError](err); ok {
+				err = pe.Err // the alarm names the file
+			}
+			l.report(l.writes.fail(time.Now(), err, int64(len(p))), false)
 			return
 		}
+	}
+	l.wrote()
+}
+
+// wrote notes a write that worked. mu held.
+func (l *logFile) wrote() {
+	if l.writes.failing {
+		l.report(l.writes.ok(time.Now()), true)
 	}
 }
 
@@ -118,8 +163,8 @@ func (l *logFile) write(p []byte) {
 func (l *logFile) prepare(want int) int {
 	if l.reopen {
 		l.reopen = false
-		if f, err := l.open(nil); err != nil {
-			l.report(fmt.Errorf("reopen %s: %w", l.path, err))
+		if f, err := l.open(); err != nil {
+			l.report(fmt.Sprintf("reopen %s: %v", l.path, err), false)
 		} else {
 			l.f.Close()
 			l.f = f
@@ -130,16 +175,25 @@ func (l *logFile) prepare(want int) int {
 	} else if st, err := l.f.Stat(); err == nil && st.Size() < l.off {
 		l.off = st.Size() // truncated behind our back
 	}
-	if l.maxBytes <= 0 || l.failed != nil {
+	if l.maxBytes <= 0 {
 		return want
 	}
-	if l.off >= l.maxBytes {
-		if err := l.rotate(); err != nil {
-			l.failed = err
-			l.report(fmt.Errorf("rotate %s: %w; rotation stops", l.path, err))
-			return want
-		}
+	if l.off < l.maxBytes {
+		return int(min(int64(want), l.maxBytes-l.off))
 	}
+	now := time.Now()
+	if now.Before(l.retryAt) {
+		return want // rotation failed lately: write on, try later
+	}
+	if err := l.rotate(); err != nil {
+		l.retryAt = now.Add(l.retry)
+		if msg := l.rotation.fail(now, err, 0); msg != "" {
+			l.report(fmt.Sprintf("%s; writing on to the same file, retrying every %s", msg, l.retry), false)
+		}
+		return want
+	}
+	l.retryAt = time.Time{}
+	l.report(l.rotation.ok(now), true)
 	return int(min(int64(want), l.maxBytes-l.off))
 }
 
@@ -153,7 +207,7 @@ func (l *logFile) followSiblings() {
 		return
 	}
 	if at, err := os.Stat(l.path); err == nil && !os.SameFile(cur, at) {
-		if f, err := l.open(nil); err == nil {
+		if f, err := l.open(); err == nil {
 			l.f.Close()
 			l.f = f
 			cur = at
@@ -163,7 +217,8 @@ func (l *logFile) followSiblings() {
 }
 
 // rotate shifts the backups and starts a new file. With no backups the
-// file is truncated. mu held.
+// file is truncated. A live file no longer at path (its folder deleted and
+// made again) is not renamed: the new file starts at path. mu held.
 func (l *logFile) rotate() error {
 	if l.backups == 0 {
 		if err := l.f.Truncate(0); err != nil {
@@ -172,16 +227,23 @@ func (l *logFile) rotate() error {
 		l.off = 0
 		return nil
 	}
-	for i := l.backups - 1; i >= 1; i-- {
-		err := os.Rename(fmt.Sprintf("%s.%d", l.path, i), fmt.Sprintf("%s.%d", l.path, i+1))
+	d, err := safepath.OpenDir(filepath.Dir(l.path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	name := filepath.Base(l.path)
+	for i := l.backups; i >= 1; i-- {
+		from := name
+		if i > 1 {
+			from = fmt.Sprintf("%s.%d", name, i-1)
+		}
+		err := d.Rename(from, fmt.Sprintf("%s.%d", name, i))
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
 	}
-	if err := os.Rename(l.path, l.path+".1"); err != nil {
-		return err
-	}
-	f, err := l.open(nil)
+	f, err := l.openIn(d)
 	if err != nil {
 		return err
 	}
@@ -190,14 +252,15 @@ func (l *logFile) rotate() error {
 	return nil
 }
 
-// Clear truncates the file.
-func (l *logFile) Clear() {
+// Clear truncates the file, through the worker's own descriptor.
+func (l *logFile) Clear() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if err := l.f.Truncate(0); err != nil {
-		l.report(fmt.Errorf("clear %s: %w", l.path, err))
-	}
 	l.off = 0
+	if err := l.f.Truncate(0); err != nil {
+		return fmt.Errorf("clear %s: %w", l.path, err)
+	}
+	return nil
 }
 
 // Reopen makes the next write go to a file at path again.
@@ -207,8 +270,32 @@ func (l *logFile) Reopen() {
 	l.mu.Unlock()
 }
 
-func (l *logFile) report(err error) {
-	if l.warn != nil {
-		l.warn(err.Error())
+// tail reads up to max bytes of the live file, through the worker's own
+// descriptor, from off (negative: that many bytes before the end). A file
+// other than file (rotated, reopened; 0: any) or shorter than off (cleared,
+// truncated) is read from its start.
+func (l *logFile) tail(off int64, max int, file uint64) *ipc.TailData {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(l.f.Fd()), &st); err != nil {
+		return &ipc.TailData{}
+	}
+	d := &ipc.TailData{File: st.Ino, Next: st.Size}
+	switch {
+	case off < 0:
+		off = max64(0, st.Size+off)
+	case (file != 0 && file != st.Ino) || off > st.Size:
+		off = 0
+	}
+	buf := make([]byte, min(int64(max), st.Size-off))
+	n, _ := l.f.ReadAt(buf, off)
+	d.Data, d.Offset = buf[:n], off
+	return d
+}
+
+func (l *logFile) report(msg string, info bool) {
+	if msg != "" && l.notify != nil {
+		l.notify(msg, info)
 	}
 }

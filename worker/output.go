@@ -4,8 +4,11 @@ import (
 	"errors"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/taskmaster/taskmaster/ipc"
 )
 
 // output is where one of the job's streams goes: its log file, or, when
@@ -38,20 +41,41 @@ func (o *output) recent() []byte {
 	return data
 }
 
-// tail reads the ring (see ring.read).
-func (o *output) tail(off int64, max int) ([]byte, int64, int64) {
+// tail answers a Tail (see ipc.Tail): from the log file through the
+// worker's own descriptor, or from the ring.
+func (o *output) tail(m *ipc.Tail, max int) *ipc.TailData {
+	if o.file != nil {
+		d := o.file.tail(m.Offset, max, m.File)
+		d.Stream = o.name
+		return d
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return o.ring.read(off, max)
+	off := m.Offset
+	if off > o.ring.total {
+		off = 0 // asked by a reader of an earlier worker
+	}
+	data, from, next := o.ring.read(off, max)
+	return &ipc.TailData{Stream: o.name, Data: data, Offset: from, Next: next}
 }
 
-func (o *output) clear() {
+// clear truncates the file, if any, and forgets the ring.
+func (o *output) clear() error {
+	var err error
 	if o.file != nil {
-		o.file.Clear()
+		err = o.file.Clear()
 	}
 	o.mu.Lock()
 	o.ring.reset()
 	o.mu.Unlock()
+	return err
+}
+
+// logNotice sends a log file's problem, or its end, to the master.
+func (w *worker) logNotice(msg string, info bool) {
+	if w.conn != nil {
+		w.conn.Send(&ipc.Notice{Msg: msg, Info: info}, 5*time.Second)
+	}
 }
 
 // pipeSize is the pipe buffer asked for streams that go to a file: fewer,

@@ -54,7 +54,7 @@ func TestRing(t *testing.T) {
 func TestLogFileRotation(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out")
-	l, err := openLogFile(path, 1000, 3, false, nil, func(msg string) { t.Errorf("warning: %s", msg) })
+	l, err := openLogFile(path, 1000, 3, false, nil, func(msg string, _ bool) { t.Errorf("warning: %s", msg) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestLogFileRotationFailure(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out")
 	var warnings []string
-	l, _ := openLogFile(path, 10, 1, false, nil, func(m string) { warnings = append(warnings, m) })
+	l, _ := openLogFile(path, 10, 1, false, nil, func(m string, _ bool) { warnings = append(warnings, m) })
 	os.Mkdir(path+".1", 0o755) // rename out -> out.1 fails: a directory is there
 	os.WriteFile(filepath.Join(path+".1", "x"), nil, 0o644)
 	l.write([]byte("0123456789"))
@@ -147,8 +147,8 @@ func TestLogFileRotationFailure(t *testing.T) {
 func TestSharedLogFileRotation(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out")
-	a, _ := openLogFile(path, 100, 5, true, nil, func(m string) { t.Errorf("warning: %s", m) })
-	b, _ := openLogFile(path, 100, 5, true, nil, func(m string) { t.Errorf("warning: %s", m) })
+	a, _ := openLogFile(path, 100, 5, true, nil, func(m string, _ bool) { t.Errorf("warning: %s", m) })
+	b, _ := openLogFile(path, 100, 5, true, nil, func(m string, _ bool) { t.Errorf("warning: %s", m) })
 	for i := 0; i < 6; i++ {
 		a.write(bytes.Repeat([]byte{'a'}, 20))
 		b.write(bytes.Repeat([]byte{'b'}, 20))

@@ -89,7 +89,7 @@ func (w *worker) openOutputs(id *identity) error {
 	w.stderr = &output{name: "stderr", ring: ring{size: ringBytes}}
 	var err error
 	if spec.Stdout != "" {
-		if w.stdout.file, err = openLogFile(spec.Stdout, spec.StdoutMaxBytes, spec.StdoutBackups, spec.SharedLogs, id, w.notice); err != nil {
+		if w.stdout.file, err = openLogFile(spec.Stdout, spec.StdoutMaxBytes, spec.StdoutBackups, spec.SharedLogs, id, w.logNotice); err != nil {
 			return fmt.Errorf("open stdout %s: %w", spec.Stdout, err)
 		}
 	}
@@ -97,7 +97,7 @@ func (w *worker) openOutputs(id *identity) error {
 	case spec.Stderr != "" && spec.Stderr == spec.Stdout:
 		w.stderr.file, w.merged = w.stdout.file, true
 	case spec.Stderr != "":
-		if w.stderr.file, err = openLogFile(spec.Stderr, spec.StderrMaxBytes, spec.StderrBackups, spec.SharedLogs, id, w.notice); err != nil {
+		if w.stderr.file, err = openLogFile(spec.Stderr, spec.StderrMaxBytes, spec.StderrBackups, spec.SharedLogs, id, w.logNotice); err != nil {
 			return fmt.Errorf("open stderr %s: %w", spec.Stderr, err)
 		}
 	}

@@ -1,0 +1,272 @@
+package safepath
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// throwaway creates a user for the test and removes it at cleanup; it
+// skips, loudly, where that needs root.
+func throwaway(t *testing.T) (uid, gid int) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("SKIP: tests that play another user need root (run `make test` as root)")
+	}
+	name := fmt.Sprintf("tmpth%d", os.Getpid()%100000)
+	if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/false", "--home-dir", "/nonexistent", name).CombinedOutput(); err != nil {
+		t.Skipf("SKIP: useradd: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("userdel", name).Run() })
+	u, err := user.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid
+}
+
+// mkdir makes a folder with exactly mode (no umask).
+func mkdir(t *testing.T, p string, mode os.FileMode) string {
+	t.Helper()
+	if err := os.Mkdir(p, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func write(t *testing.T, p, data string) {
+	t.Helper()
+	if err := os.WriteFile(p, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func appendTo(p string, owner Owner, data string) error {
+	f, err := Open(p, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640, owner)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = f.WriteString(data)
+	return err
+}
+
+// Links root or the caller made in folders nobody else can write are
+// followed, relative, absolute, and through "..".
+func TestTrustedLinksFollowed(t *testing.T) {
+	top := t.TempDir()
+	real := mkdir(t, filepath.Join(top, "real"), 0o755)
+	mkdir(t, filepath.Join(top, "sub"), 0o755)
+	os.Symlink("real", filepath.Join(top, "rel"))
+	os.Symlink(real, filepath.Join(top, "abs"))
+	os.Symlink("../real", filepath.Join(top, "sub", "up"))
+	for _, p := range []string{"rel/a", "abs/a", "sub/up/a", "sub/../real/a"} {
+		if err := appendTo(filepath.Join(top, p), Caller, p+"\n"); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	if got := read(t, filepath.Join(real, "a")); got != "rel/a\nabs/a\nsub/up/a\nsub/../real/a\n" {
+		t.Fatalf("real/a: %q", got)
+	}
+}
+
+// A link in a folder others can write is never followed, whoever owns it,
+// and nothing is created where it points.
+func TestLinkInWritableFolderRefused(t *testing.T) {
+	top := t.TempDir()
+	target := mkdir(t, filepath.Join(top, "target"), 0o700)
+	open := mkdir(t, filepath.Join(top, "open"), 0o777) // no sticky bit
+	os.Symlink(target, filepath.Join(open, "logs"))
+	err := appendTo(filepath.Join(open, "logs", "app.log"), Caller, "x")
+	if !errors.Is(err, ErrUntrustedLink) {
+		t.Fatalf("got %v, want %v", err, ErrUntrustedLink)
+	}
+	if ents, _ := os.ReadDir(target); len(ents) != 0 {
+		t.Fatalf("target gained %v", ents)
+	}
+	// Below an untrusted folder, no link is followed either.
+	deep := mkdir(t, filepath.Join(open, "deep"), 0o700)
+	os.Symlink(target, filepath.Join(deep, "logs"))
+	if err := appendTo(filepath.Join(deep, "logs", "app.log"), Caller, "x"); !errors.Is(err, ErrUntrustedLink) {
+		t.Fatalf("below an untrusted folder: %v", err)
+	}
+}
+
+// The last component is never followed.
+func TestFileLinkRefused(t *testing.T) {
+	top := t.TempDir()
+	write(t, filepath.Join(top, "real"), "keep")
+	os.Symlink("real", filepath.Join(top, "app.log"))
+	if err := appendTo(filepath.Join(top, "app.log"), Caller, "x"); !errors.Is(err, ErrSymlink) {
+		t.Fatalf("got %v", err)
+	}
+	if got := read(t, filepath.Join(top, "real")); got != "keep" {
+		t.Fatalf("real: %q", got)
+	}
+}
+
+// A FIFO, with or without a reader, is refused at once; so is a folder.
+func TestNotRegularRefused(t *testing.T) {
+	top := t.TempDir()
+	fifo := filepath.Join(top, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- appendTo(fifo, Caller, "x") }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotRegular) || err.Error() != "not a regular file (fifo)" {
+			t.Fatalf("fifo: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		os.WriteFile(fifo, nil, 0) // unblock it
+		t.Fatal("open blocked on a FIFO")
+	}
+	// With a reader, the open itself succeeds: fstat refuses it.
+	r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if err := appendTo(fifo, Caller, "x"); !errors.Is(err, ErrNotRegular) {
+		t.Fatalf("fifo with a reader: %v", err)
+	}
+	if _, err := Open(filepath.Join(top, "ro"), os.O_RDONLY, 0, Caller); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file read: %v", err)
+	}
+	mkdir(t, filepath.Join(top, "dir"), 0o700)
+	if err := appendTo(filepath.Join(top, "dir"), Caller, "x"); !errors.Is(err, ErrNotRegular) {
+		t.Fatalf("folder: %v", err)
+	}
+}
+
+// Rename stays inside the resolved folder.
+func TestDirRename(t *testing.T) {
+	top := t.TempDir()
+	write(t, filepath.Join(top, "a"), "1")
+	d, err := OpenDir(top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if err := d.Rename("a", "a.1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(top, "a.1")); got != "1" {
+		t.Fatalf("a.1: %q", got)
+	}
+	if err := d.Rename("a", "a.1"); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing: %v", err)
+	}
+}
+
+// As root for a user U: U's folder is untrusted. A link there is not
+// followed; an existing file there must be U's; a file created is U's.
+func TestUserFolder(t *testing.T) {
+	uid, gid := throwaway(t)
+	u := Owner{UID: uid, GID: gid}
+	top := t.TempDir()
+	os.Chmod(top, 0o755)
+	rootDir := mkdir(t, filepath.Join(top, "root"), 0o700)
+	write(t, filepath.Join(rootDir, "app.log"), "root's\n")
+	a := mkdir(t, filepath.Join(top, "A"), 0o755)
+	os.Chown(a, uid, gid)
+	logs := mkdir(t, filepath.Join(a, "logs"), 0o755)
+	os.Chown(logs, uid, gid)
+
+	// Created for U.
+	p := filepath.Join(logs, "app.log")
+	if err := appendTo(p, u, "one\n"); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(p); fi.Sys().(*syscall.Stat_t).Uid != uint32(uid) {
+		t.Fatalf("created file owned by %d", fi.Sys().(*syscall.Stat_t).Uid)
+	}
+	// U swaps logs/ for a link to root's folder (U's own link).
+	os.Rename(logs, logs+".old")
+	os.Symlink(rootDir, logs)
+	os.Lchown(logs, uid, gid)
+	if err := appendTo(p, u, "evil\n"); !errors.Is(err, ErrUntrustedLink) {
+		t.Fatalf("through U's link: %v", err)
+	}
+	// Even a root-owned link in U's folder is U's to have placed.
+	os.Lchown(logs, 0, 0)
+	if err := appendTo(p, u, "evil\n"); !errors.Is(err, ErrUntrustedLink) {
+		t.Fatalf("through a root-owned link in U's folder: %v", err)
+	}
+	if got := read(t, filepath.Join(rootDir, "app.log")); got != "root's\n" {
+		t.Fatalf("root's file: %q", got)
+	}
+	// A root file moved into U's folder (root did it, or a hard link):
+	// not U's, refused.
+	os.Remove(logs)
+	os.Rename(logs+".old", logs)
+	os.Remove(p)
+	if err := os.Link(filepath.Join(rootDir, "app.log"), p); err != nil {
+		t.Fatal(err)
+	}
+	if err := appendTo(p, u, "evil\n"); !errors.Is(err, ErrOwner) {
+		t.Fatalf("root's hard link for U: %v", err)
+	}
+	// Opened for root itself (a job that keeps root's uid): a root file
+	// with two links in U's folder is still refused.
+	if err := appendTo(p, Caller, "evil\n"); !errors.Is(err, ErrOwner) {
+		t.Fatalf("root's hard link for root: %v", err)
+	}
+	if got := read(t, filepath.Join(rootDir, "app.log")); got != "root's\n" {
+		t.Fatalf("root's file: %q", got)
+	}
+}
+
+// A sticky world-writable folder (/tmp): entries of root and the caller
+// are trusted, other users' are not, as protected_symlinks decides.
+func TestStickyFolder(t *testing.T) {
+	uid, gid := throwaway(t)
+	top := t.TempDir()
+	os.Chmod(top, 0o755)
+	tmp := mkdir(t, filepath.Join(top, "tmp"), os.ModeSticky|0o777)
+	target := mkdir(t, filepath.Join(top, "target"), 0o700)
+	mine := filepath.Join(tmp, "mine")
+	os.Symlink(target, mine)
+	if err := appendTo(filepath.Join(mine, "a"), Caller, "x"); err != nil {
+		t.Fatalf("root's link in a sticky folder: %v", err)
+	}
+	theirs := filepath.Join(tmp, "theirs")
+	os.Symlink(target, theirs)
+	os.Lchown(theirs, uid, gid)
+	if err := appendTo(filepath.Join(theirs, "b"), Caller, "x"); !errors.Is(err, ErrUntrustedLink) {
+		t.Fatalf("another user's link in a sticky folder: %v", err)
+	}
+	// Another user's file there is refused for root, accepted for them.
+	f := filepath.Join(tmp, "f")
+	write(t, f, "")
+	os.Chown(f, uid, gid)
+	if err := appendTo(f, Caller, "x"); !errors.Is(err, ErrOwner) {
+		t.Fatalf("another user's file for root: %v", err)
+	}
+	if err := appendTo(f, Owner{UID: uid, GID: gid}, "x"); err != nil {
+		t.Fatalf("the user's own file: %v", err)
+	}
+}
