@@ -61,9 +61,9 @@ func isDigits(s string) bool {
 // effective uid, the system's users and groups, and $HOME. See Parse for
 // what the result guarantees.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("load config: %w", err)
+		return nil, err
 	}
 	home, _ := os.UserHomeDir() // no home only loses the default history
 	return Parse(path, data, Env{Euid: os.Geteuid(), Home: home})
@@ -89,9 +89,19 @@ func Parse(path string, data []byte, env Env) (*Config, error) {
 	return cfg, nil
 }
 
-// decodeFile parses the YAML and decodes its one document.
+// decodeFile parses the YAML and decodes its one document. The limits
+// (limits.go) are checked on the way, each before the step it protects:
+// the size before lexing, the shape before parsing, the alias expansion
+// before decoding; a broken limit stops there.
 func (d *decoder) decodeFile(data []byte) *Config {
-	file, err := parseYAML(data)
+	if !d.checkSize(data) {
+		return nil
+	}
+	tokens := tokenize(string(data))
+	if !d.checkShape(tokens) {
+		return nil
+	}
+	file, err := parseYAML(tokens)
 	if err != nil {
 		d.syntaxError(err)
 		return nil
@@ -103,8 +113,8 @@ func (d *decoder) decodeFile(data []byte) *Config {
 	if len(file.Docs) > 1 {
 		d.extraDocument(file.Docs[1])
 	}
-	if body != nil {
-		d.collectAnchors(body)
+	if !d.checkExpansion(body, len(data)) {
+		return nil
 	}
 	return d.decodeRoot(value{node: body})
 }
@@ -124,13 +134,13 @@ func (d *decoder) extraDocument(doc *ast.DocumentNode) {
 // they are reported with every other problem rather than alone. A panic in
 // the parser is turned into an error: a malformed file must never take the
 // master down during a reload.
-func parseYAML(data []byte) (file *ast.File, err error) {
+func parseYAML(tokens token.Tokens) (file *ast.File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			file, err = nil, fmt.Errorf("yaml parser failed: %v", r)
 		}
 	}()
-	return parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	return parser.Parse(tokens, 0, parser.AllowDuplicateMapKey())
 }
 
 // yamlError is the part of goccy's error types that locates a problem.
@@ -139,14 +149,20 @@ type yamlError interface {
 	GetToken() *token.Token
 }
 
+// syntaxError records a parser error. goccy's Error() prints the source
+// around the problem, which takes time on a long line; only the message
+// and the position are used.
 func (d *decoder) syntaxError(err error) {
-	e := &Error{File: d.file, Line: 1, Col: 1, Msg: err.Error()}
+	e := &Error{File: d.file, Line: 1, Col: 1}
 	var ye yamlError
-	if errors.As(err, &ye) {
-		e.Msg = "yaml: " + ye.GetMessage()
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			e.Line, e.Col = max(tk.Position.Line, 1), max(tk.Position.Column, 1)
-		}
+	if !errors.As(err, &ye) {
+		e.Msg = err.Error()
+		d.errs = append(d.errs, e)
+		return
+	}
+	e.Msg = "yaml: " + ye.GetMessage()
+	if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+		e.Line, e.Col = max(tk.Position.Line, 1), max(tk.Position.Column, 1)
 	}
 	d.errs = append(d.errs, e)
 }
@@ -157,9 +173,9 @@ func (d *decoder) syntaxError(err error) {
 // It fails only when the section itself cannot be known (a syntax error,
 // or an error in the taskmaster section).
 func LoadGlobal(path string) (*Global, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("load config: %w", err)
+		return nil, err
 	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
