@@ -22,6 +22,11 @@ import (
 // 1000000 should not fork-bomb the machine.
 const maxNumProcs = 10000
 
+// maxBackups bounds stdout_backups and stderr_backups: each rotation
+// renames every backup, and 2147483647 of them spun a core for 20 s at
+// the first one (issue 10, point 9).
+const maxBackups = 1000
+
 // programName is what a program may be called: ':' separates a program
 // from its process in "web:web_00", and shells and file names (the state
 // files) need nothing exotic.
@@ -44,9 +49,9 @@ var programFields = []field[*Program]{
 	{"stdout", func(d *decoder, p *Program, v value) { set(d.output(v))(&p.Stdout) }},
 	{"stderr", func(d *decoder, p *Program, v value) { set(d.output(v))(&p.Stderr) }},
 	{"stdout_maxbytes", func(d *decoder, p *Program, v value) { set(d.size(v))(&p.StdoutMaxBytes) }},
-	{"stdout_backups", func(d *decoder, p *Program, v value) { set(d.integer(v, 0, math.MaxInt32))(&p.StdoutBackups) }},
+	{"stdout_backups", func(d *decoder, p *Program, v value) { set(d.integer(v, 0, maxBackups))(&p.StdoutBackups) }},
 	{"stderr_maxbytes", func(d *decoder, p *Program, v value) { set(d.size(v))(&p.StderrMaxBytes) }},
-	{"stderr_backups", func(d *decoder, p *Program, v value) { set(d.integer(v, 0, math.MaxInt32))(&p.StderrBackups) }},
+	{"stderr_backups", func(d *decoder, p *Program, v value) { set(d.integer(v, 0, maxBackups))(&p.StderrBackups) }},
 	{"env", func(d *decoder, p *Program, v value) { set(d.environ(v))(&p.Env) }},
 	{"user", func(d *decoder, p *Program, v value) { set(d.nonEmpty(v))(&p.User) }},
 	{"group", func(d *decoder, p *Program, v value) { set(d.nonEmpty(v))(&p.Group) }},
