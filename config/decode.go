@@ -18,6 +18,9 @@ type decoder struct {
 	seen    map[errKey]bool                    // positions already reported
 	aliases map[*ast.AliasNode]*ast.AnchorNode // each alias's anchor; see expansion
 	cyclic  map[*ast.AliasNode]bool            // aliases inside their own anchor
+	// defaults are the valid entries of `defaults:`, for every program
+	// that does not set them (see decodeDefaults).
+	defaults []entry
 }
 
 // errKey identifies a value: one problem per value is enough, and the

@@ -53,6 +53,7 @@ var programFields = []field[*Program]{
 	{"stderr_maxbytes", func(d *decoder, p *Program, v value) { set(d.size(v))(&p.StderrMaxBytes) }},
 	{"stderr_backups", func(d *decoder, p *Program, v value) { set(d.integer(v, 0, maxBackups))(&p.StderrBackups) }},
 	{"env", func(d *decoder, p *Program, v value) { set(d.environ(v))(&p.Env) }},
+	{"clearenv", func(d *decoder, p *Program, v value) { set(d.boolean(v))(&p.ClearEnv) }},
 	{"user", func(d *decoder, p *Program, v value) { set(d.nonEmpty(v))(&p.User) }},
 	{"group", func(d *decoder, p *Program, v value) { set(d.nonEmpty(v))(&p.Group) }},
 	{"tty", func(d *decoder, p *Program, v value) { set(d.boolean(v))(&p.TTY) }},
@@ -111,7 +112,7 @@ func (d *decoder) decodeProgram(c *Config, e entry) *Program {
 		return nil
 	}
 	p := defaultProgram(e.key)
-	byKey := decodeFields(d, p, fields, programFields)
+	byKey := decodeFields(d, p, d.withDefaults(fields, e.val.path), programFields)
 	cmd, hasCmd := byKey["cmd"]
 	if !hasCmd {
 		d.errorf(e.keyNode, e.val.path+".cmd", "missing key")
@@ -230,6 +231,13 @@ func (d *decoder) output(v value) (string, bool) {
 	if ok && (s.kind == kindNull || (s.kind == kindString && strings.EqualFold(s.text, "none"))) {
 		return "", true
 	}
+	return d.filePath(v)
+}
+
+// filePath reads the path of a file to be opened or created later: it
+// must not be a directory, and its folder must exist. Nothing is
+// created: `taskmaster check` only looks.
+func (d *decoder) filePath(v value) (string, bool) {
 	p, ok := d.path(v)
 	if !ok {
 		return "", false
