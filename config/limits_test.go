@@ -121,3 +121,36 @@ func TestLoadRefusesNonRegularFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestControlGlobal: ctl reads the socket from what it can of a broken
+// file, and never gets nil.
+func TestControlGlobal(t *testing.T) {
+	dir := t.TempDir()
+	write := func(yaml string) string {
+		p := filepath.Join(dir, "taskmaster.yaml")
+		if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct{ yaml, sock string }{
+		{"taskmaster: {socket: tm.sock}\nprograms: {}\n", filepath.Join(dir, "tm.sock")},
+		{"taskmaster: {socket: tm.sock}\nprograms: [\n", filepath.Join(dir, "tm.sock")},
+		{"taskmaster: {rundir: /nonexistent/r}\nprograms: {web: {cmd: [}}\n", filepath.Join(dir, "run", "taskmaster.sock")},
+		{"taskmaster: {socket: tm.sock\n", filepath.Join(dir, "run", "taskmaster.sock")},
+		{strings.Repeat("[", 100), filepath.Join(dir, "run", "taskmaster.sock")},
+	}
+	for _, tt := range tests {
+		g, err := ControlGlobal(write(tt.yaml))
+		if g == nil || g.Socket != tt.sock {
+			t.Errorf("ControlGlobal(%q) = %+v, %v; want socket %s", tt.yaml, g, err, tt.sock)
+		}
+		if (err == nil) != (tt.yaml == tests[0].yaml) {
+			t.Errorf("ControlGlobal(%q): error %v", tt.yaml, err)
+		}
+	}
+	g, err := ControlGlobal(filepath.Join(dir, "missing.yaml"))
+	if g == nil || g.Socket != filepath.Join(dir, "run", "taskmaster.sock") || err == nil {
+		t.Errorf("missing file: %+v, %v", g, err)
+	}
+}

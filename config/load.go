@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -168,21 +169,18 @@ func (d *decoder) syntaxError(err error) {
 }
 
 // LoadGlobal returns the file's taskmaster section, even when other parts
-// of it have errors: `taskmaster ctl reload` must reach the master to
-// report exactly those errors, and `taskmaster state` must find the rundir.
-// It fails only when the section itself cannot be known (a syntax error,
-// or an error in the taskmaster section).
+// of it have errors: `taskmaster state` must find the rundir. It fails
+// only when the section itself cannot be known (a syntax error, or an
+// error in the taskmaster section).
 func LoadGlobal(path string) (*Global, error) {
 	data, err := readFile(path)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := filepath.Abs(filepath.Dir(path))
+	d, err := newDecoder(path)
 	if err != nil {
-		return nil, fmt.Errorf("parse config %s: %w", path, err)
+		return nil, err
 	}
-	home, _ := os.UserHomeDir()
-	d := &decoder{file: path, dir: dir, env: Env{Euid: os.Geteuid(), Home: home}.withDefaults()}
 	cfg := d.decodeFile(data)
 	var blocking Errors
 	for _, e := range d.errs {
@@ -195,4 +193,61 @@ func LoadGlobal(path string) (*Global, error) {
 		return nil, d.errs
 	}
 	return &cfg.Global, nil
+}
+
+// ControlGlobal returns the taskmaster section as well as it can be read,
+// for `taskmaster ctl`, which needs only the socket: a config broken
+// while the master runs must not lock ctl out (issue 10, point 15). The
+// Global is never nil: what cannot be read keeps its default, derived
+// from the file's folder. After a syntax error, the part of the file
+// before the error's line is read, since the taskmaster section usually
+// comes first. err, when not nil, is every problem of the file, for ctl
+// to show if the socket it found does not answer.
+func ControlGlobal(path string) (*Global, error) {
+	d, err := newDecoder(path)
+	if err != nil {
+		return nil, err
+	}
+	g := defaultGlobal(d.dir, d.env.Home)
+	data, err := readFile(path)
+	if err != nil {
+		return &g, err
+	}
+	cfg := d.decodeFile(data)
+	if cfg == nil && len(d.errs) > 0 && d.errs[0].Line > 1 {
+		prefix, _ := newDecoder(path)
+		cfg = prefix.decodeFile(linesBefore(data, d.errs[0].Line))
+	}
+	if cfg != nil {
+		g = cfg.Global
+	}
+	if len(d.errs) > 0 {
+		d.errs.sort()
+		return &g, d.errs
+	}
+	return &g, nil
+}
+
+// newDecoder makes the decoder of the file at path for this process, as
+// Load sees it.
+func newDecoder(path string) (*decoder, error) {
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("parse config %s: %w", path, err)
+	}
+	home, _ := os.UserHomeDir()
+	return &decoder{file: path, dir: dir, env: Env{Euid: os.Geteuid(), Home: home}.withDefaults()}, nil
+}
+
+// linesBefore returns the lines of data before line (1-based).
+func linesBefore(data []byte, line int) []byte {
+	end := 0
+	for n := 1; n < line; n++ {
+		i := bytes.IndexByte(data[end:], '\n')
+		if i < 0 {
+			return data
+		}
+		end += i + 1
+	}
+	return data[:end]
 }
