@@ -32,7 +32,8 @@ type errKey struct {
 }
 
 // maxAliasDepth bounds alias and merge-key resolution. A config needs a
-// handful; a cycle (&a {<<: *a}) would otherwise recurse forever.
+// handful. Cycles (&a {<<: *a}) never get here: the expansion walk leaves
+// an alias inside its own anchor unbound (limits.go).
 const maxAliasDepth = 16
 
 // errorf records a problem located at node n.

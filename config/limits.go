@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"syscall"
 
@@ -61,13 +62,28 @@ func readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("load config %s: not a regular file (%v)", path, fi.Mode().Type())
+		return nil, fmt.Errorf("load config %s: %s, not a regular file", path, fileKind(fi.Mode()))
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
 	return data, nil
+}
+
+// fileKind names a file type that is not a regular file.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
 
 // checkSize refuses a file over MaxFileSize.

@@ -99,8 +99,8 @@ func TestLoadRefusesNonRegularFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct{ path, want string }{
-		{fifo, "load config " + fifo + ": not a regular file (p---------)"},
-		{dir, "load config " + dir + ": not a regular file (d---------)"},
+		{fifo, "load config " + fifo + ": a FIFO, not a regular file"},
+		{dir, "load config " + dir + ": a directory, not a regular file"},
 		{big, big + ":1:1: the file is larger than 1048576 bytes (1 MiB), the limit for a config file"},
 	}
 	for _, tt := range tests {

@@ -43,6 +43,10 @@ func (s *Supervisor) Reread() ([]string, error) {
 // Reload reads the config file again and applies it; on any error nothing
 // changes. It returns the plan's lines and a channel closed once every
 // process it stopped has stopped (and been replaced or forgotten).
+//
+// reloadMu is held only while the file is read and the plan applied: the
+// config's limits bound the parse (issue 10, point 8), so a reload that
+// waits for it waits at most that long.
 func (s *Supervisor) Reload() ([]string, <-chan struct{}, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
