@@ -15,8 +15,12 @@ type decoder struct {
 	dir     string // absolute folder of the file
 	env     Env
 	errs    Errors
-	seen    map[errKey]bool              // positions already reported
-	anchors map[string][]*ast.AnchorNode // by name, in document order
+	seen    map[errKey]bool                    // positions already reported
+	aliases map[*ast.AliasNode]*ast.AnchorNode // each alias's anchor; see expansion
+	cyclic  map[*ast.AliasNode]bool            // aliases inside their own anchor
+	// defaults are the valid entries of `defaults:`, for every program
+	// that does not set them (see decodeDefaults).
+	defaults []entry
 }
 
 // errKey identifies a value: one problem per value is enough, and the
@@ -28,7 +32,8 @@ type errKey struct {
 }
 
 // maxAliasDepth bounds alias and merge-key resolution. A config needs a
-// handful; a cycle (&a {<<: *a}) would otherwise recurse forever.
+// handful. Cycles (&a {<<: *a}) never get here: the expansion walk leaves
+// an alias inside its own anchor unbound (limits.go).
 const maxAliasDepth = 16
 
 // errorf records a problem located at node n.
@@ -89,23 +94,6 @@ type scalar struct {
 	text string
 }
 
-// collectAnchors indexes every anchor so aliases can be resolved; goccy's
-// parser leaves aliases unresolved in the AST.
-func (d *decoder) collectAnchors(root ast.Node) {
-	d.anchors = map[string][]*ast.AnchorNode{}
-	ast.Walk(anchorVisitor(d.anchors), root)
-}
-
-type anchorVisitor map[string][]*ast.AnchorNode
-
-func (v anchorVisitor) Visit(n ast.Node) ast.Visitor {
-	if a, ok := n.(*ast.AnchorNode); ok && a.Name != nil {
-		name := a.Name.GetToken().Value
-		v[name] = append(v[name], a)
-	}
-	return v
-}
-
 // resolve strips anchors, tags and aliases off n and returns the node that
 // holds the data. An alias refers to the latest anchor of that name before
 // it, as YAML 1.2 §3.2.2.2 says. forceString reports a !!str tag. ok is
@@ -120,7 +108,11 @@ func (d *decoder) resolve(v value) (n ast.Node, forceString, ok bool) {
 			forceString = forceString || t.Start.Value == "!!str"
 			n = t.Value
 		case *ast.AliasNode:
-			target := d.anchorBefore(t)
+			target := d.aliases[t]
+			if d.cyclic[t] {
+				d.errorf(v.node, v.path, "alias %q refers to the node that holds it", aliasName(t))
+				return nil, false, false
+			}
 			if target == nil {
 				d.errorf(v.node, v.path, "unknown anchor %q", aliasName(t))
 				return nil, false, false
@@ -139,18 +131,6 @@ func aliasName(a *ast.AliasNode) string {
 		return ""
 	}
 	return a.Value.GetToken().Value
-}
-
-func (d *decoder) anchorBefore(a *ast.AliasNode) *ast.AnchorNode {
-	aLine, aCol := position(a)
-	var found *ast.AnchorNode
-	for _, cand := range d.anchors[aliasName(a)] {
-		line, col := position(cand)
-		if line < aLine || (line == aLine && col < aCol) {
-			found = cand
-		}
-	}
-	return found
 }
 
 // scalarOf returns v as a scalar, or ok=false if it is a mapping or a list

@@ -89,6 +89,7 @@ var programKeys = []programKey{
 	{"stderr_maxbytes", false, eq(func(p *Program) int64 { return p.StderrMaxBytes })},
 	{"stderr_backups", false, eq(func(p *Program) int { return p.StderrBackups })},
 	{"env", false, func(a, b *Program) bool { return maps.Equal(a.Env, b.Env) }},
+	{"clearenv", false, eq(func(p *Program) bool { return p.ClearEnv })},
 	{"user", false, eq(func(p *Program) int { return p.UID })},
 	{"group", false, eq(func(p *Program) int { return p.GID })},
 	{"tty", false, eq(func(p *Program) bool { return p.TTY })},

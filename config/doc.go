@@ -6,7 +6,8 @@
 // Invariants of a Config returned without error:
 //   - it is fully validated: every key known, every value of the right type
 //     and range, required keys present, users and groups resolved, the
-//     working directory and the folders of log files existing at parse time;
+//     working directory, the folders of log files and of the event log, and
+//     the rundir (or the folder to create it in) existing at parse time;
 //   - every default is filled in (see Program and Global for the values);
 //   - every path in it is absolute and clean, relative ones having been
 //     resolved against the config file's folder (Config.Dir);

@@ -195,7 +195,7 @@ func dumpProgram(b *strings.Builder, p *Program) {
 	fmt.Fprintf(b, "  stopsignal: %s (%d)\n  stoptime: %v\n", SignalName(p.StopSignal), int(p.StopSignal), p.StopTime)
 	fmt.Fprintf(b, "  stdout: %q maxbytes %d backups %d\n", p.Stdout, p.StdoutMaxBytes, p.StdoutBackups)
 	fmt.Fprintf(b, "  stderr: %q maxbytes %d backups %d\n", p.Stderr, p.StderrMaxBytes, p.StderrBackups)
-	fmt.Fprintf(b, "  env:%s\n", dumpEnv(p.Env))
+	fmt.Fprintf(b, "  env:%s\n  clearenv: %v\n", dumpEnv(p.Env), p.ClearEnv)
 	fmt.Fprintf(b, "  user: %q uid %d\n  group: %q gid %d\n", p.User, p.UID, p.Group, p.GID)
 	fmt.Fprintf(b, "  tty: %v\n  nonewprivs: %v\n", p.TTY, p.NoNewPrivs)
 }

@@ -12,11 +12,17 @@ func (d *decoder) unknownKey(e entry, known []string) {
 	d.errorf(e.keyNode, path, "unknown key; expected one of %s", strings.Join(known, ", "))
 }
 
+// maxSuggestLen is longer than any known key plus the distance allowed.
+const maxSuggestLen = 64
+
 // suggest returns the known key closest to key: within an edit distance of
 // 2 (ignoring case), or one that key is the start of (3 characters at
 // least, so "s" does not suggest "stdout"), which ranks as distance 1
 // since a truncated key is the likelier mistake. "" when nothing is close.
 func suggest(key string, known []string) string {
+	if len(key) > maxSuggestLen {
+		return "" // nothing is close, and the distance would cost len(key) times the known keys
+	}
 	lower := strings.ToLower(key)
 	best, bestDist := "", 3
 	for _, k := range known {

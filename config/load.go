@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -61,9 +62,9 @@ func isDigits(s string) bool {
 // effective uid, the system's users and groups, and $HOME. See Parse for
 // what the result guarantees.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("load config: %w", err)
+		return nil, err
 	}
 	home, _ := os.UserHomeDir() // no home only loses the default history
 	return Parse(path, data, Env{Euid: os.Geteuid(), Home: home})
@@ -89,9 +90,19 @@ func Parse(path string, data []byte, env Env) (*Config, error) {
 	return cfg, nil
 }
 
-// decodeFile parses the YAML and decodes its one document.
+// decodeFile parses the YAML and decodes its one document. The limits
+// (limits.go) are checked on the way, each before the step it protects:
+// the size before lexing, the shape before parsing, the alias expansion
+// before decoding; a broken limit stops there.
 func (d *decoder) decodeFile(data []byte) *Config {
-	file, err := parseYAML(data)
+	if !d.checkSize(data) {
+		return nil
+	}
+	tokens := tokenize(string(data))
+	if !d.checkShape(tokens) {
+		return nil
+	}
+	file, err := parseYAML(tokens)
 	if err != nil {
 		d.syntaxError(err)
 		return nil
@@ -103,8 +114,8 @@ func (d *decoder) decodeFile(data []byte) *Config {
 	if len(file.Docs) > 1 {
 		d.extraDocument(file.Docs[1])
 	}
-	if body != nil {
-		d.collectAnchors(body)
+	if !d.checkExpansion(body, len(data)) {
+		return nil
 	}
 	return d.decodeRoot(value{node: body})
 }
@@ -124,13 +135,13 @@ func (d *decoder) extraDocument(doc *ast.DocumentNode) {
 // they are reported with every other problem rather than alone. A panic in
 // the parser is turned into an error: a malformed file must never take the
 // master down during a reload.
-func parseYAML(data []byte) (file *ast.File, err error) {
+func parseYAML(tokens token.Tokens) (file *ast.File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			file, err = nil, fmt.Errorf("yaml parser failed: %v", r)
 		}
 	}()
-	return parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	return parser.Parse(tokens, 0, parser.AllowDuplicateMapKey())
 }
 
 // yamlError is the part of goccy's error types that locates a problem.
@@ -139,34 +150,37 @@ type yamlError interface {
 	GetToken() *token.Token
 }
 
+// syntaxError records a parser error. goccy's Error() prints the source
+// around the problem, which takes time on a long line; only the message
+// and the position are used.
 func (d *decoder) syntaxError(err error) {
-	e := &Error{File: d.file, Line: 1, Col: 1, Msg: err.Error()}
+	e := &Error{File: d.file, Line: 1, Col: 1}
 	var ye yamlError
-	if errors.As(err, &ye) {
-		e.Msg = "yaml: " + ye.GetMessage()
-		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
-			e.Line, e.Col = max(tk.Position.Line, 1), max(tk.Position.Column, 1)
-		}
+	if !errors.As(err, &ye) {
+		e.Msg = err.Error()
+		d.errs = append(d.errs, e)
+		return
+	}
+	e.Msg = "yaml: " + ye.GetMessage()
+	if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+		e.Line, e.Col = max(tk.Position.Line, 1), max(tk.Position.Column, 1)
 	}
 	d.errs = append(d.errs, e)
 }
 
 // LoadGlobal returns the file's taskmaster section, even when other parts
-// of it have errors: `taskmaster ctl reload` must reach the master to
-// report exactly those errors, and `taskmaster state` must find the rundir.
-// It fails only when the section itself cannot be known (a syntax error,
-// or an error in the taskmaster section).
+// of it have errors: `taskmaster state` must find the rundir. It fails
+// only when the section itself cannot be known (a syntax error, or an
+// error in the taskmaster section).
 func LoadGlobal(path string) (*Global, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("load config: %w", err)
+		return nil, err
 	}
-	dir, err := filepath.Abs(filepath.Dir(path))
+	d, err := newDecoder(path)
 	if err != nil {
-		return nil, fmt.Errorf("parse config %s: %w", path, err)
+		return nil, err
 	}
-	home, _ := os.UserHomeDir()
-	d := &decoder{file: path, dir: dir, env: Env{Euid: os.Geteuid(), Home: home}.withDefaults()}
 	cfg := d.decodeFile(data)
 	var blocking Errors
 	for _, e := range d.errs {
@@ -179,4 +193,61 @@ func LoadGlobal(path string) (*Global, error) {
 		return nil, d.errs
 	}
 	return &cfg.Global, nil
+}
+
+// ControlGlobal returns the taskmaster section as well as it can be read,
+// for `taskmaster ctl`, which needs only the socket: a config broken
+// while the master runs must not lock ctl out (issue 10, point 15). The
+// Global is never nil: what cannot be read keeps its default, derived
+// from the file's folder. After a syntax error, the part of the file
+// before the error's line is read, since the taskmaster section usually
+// comes first. err, when not nil, is every problem of the file, for ctl
+// to show if the socket it found does not answer.
+func ControlGlobal(path string) (*Global, error) {
+	d, err := newDecoder(path)
+	if err != nil {
+		return nil, err
+	}
+	g := defaultGlobal(d.dir, d.env.Home)
+	data, err := readFile(path)
+	if err != nil {
+		return &g, err
+	}
+	cfg := d.decodeFile(data)
+	if cfg == nil && len(d.errs) > 0 && d.errs[0].Line > 1 {
+		prefix, _ := newDecoder(path)
+		cfg = prefix.decodeFile(linesBefore(data, d.errs[0].Line))
+	}
+	if cfg != nil {
+		g = cfg.Global
+	}
+	if len(d.errs) > 0 {
+		d.errs.sort()
+		return &g, d.errs
+	}
+	return &g, nil
+}
+
+// newDecoder makes the decoder of the file at path for this process, as
+// Load sees it.
+func newDecoder(path string) (*decoder, error) {
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("parse config %s: %w", path, err)
+	}
+	home, _ := os.UserHomeDir()
+	return &decoder{file: path, dir: dir, env: Env{Euid: os.Geteuid(), Home: home}.withDefaults()}, nil
+}
+
+// linesBefore returns the lines of data before line (1-based).
+func linesBefore(data []byte, line int) []byte {
+	end := 0
+	for n := 1; n < line; n++ {
+		i := bytes.IndexByte(data[end:], '\n')
+		if i < 0 {
+			return data
+		}
+		end += i + 1
+	}
+	return data[:end]
 }

@@ -22,6 +22,11 @@ import (
 // 1000000 should not fork-bomb the machine.
 const maxNumProcs = 10000
 
+// maxBackups bounds stdout_backups and stderr_backups: each rotation
+// renames every backup, and 2147483647 of them spun a core for 20 s at
+// the first one (issue 10, point 9).
+const maxBackups = 1000
+
 // programName is what a program may be called: ':' separates a program
 // from its process in "web:web_00", and shells and file names (the state
 // files) need nothing exotic.
@@ -44,10 +49,11 @@ var programFields = []field[*Program]{
 	{"stdout", func(d *decoder, p *Program, v value) { set(d.output(v))(&p.Stdout) }},
 	{"stderr", func(d *decoder, p *Program, v value) { set(d.output(v))(&p.Stderr) }},
 	{"stdout_maxbytes", func(d *decoder, p *Program, v value) { set(d.size(v))(&p.StdoutMaxBytes) }},
-	{"stdout_backups", func(d *decoder, p *Program, v value) { set(d.integer(v, 0, math.MaxInt32))(&p.StdoutBackups) }},
+	{"stdout_backups", func(d *decoder, p *Program, v value) { set(d.integer(v, 0, maxBackups))(&p.StdoutBackups) }},
 	{"stderr_maxbytes", func(d *decoder, p *Program, v value) { set(d.size(v))(&p.StderrMaxBytes) }},
-	{"stderr_backups", func(d *decoder, p *Program, v value) { set(d.integer(v, 0, math.MaxInt32))(&p.StderrBackups) }},
+	{"stderr_backups", func(d *decoder, p *Program, v value) { set(d.integer(v, 0, maxBackups))(&p.StderrBackups) }},
 	{"env", func(d *decoder, p *Program, v value) { set(d.environ(v))(&p.Env) }},
+	{"clearenv", func(d *decoder, p *Program, v value) { set(d.boolean(v))(&p.ClearEnv) }},
 	{"user", func(d *decoder, p *Program, v value) { set(d.nonEmpty(v))(&p.User) }},
 	{"group", func(d *decoder, p *Program, v value) { set(d.nonEmpty(v))(&p.Group) }},
 	{"tty", func(d *decoder, p *Program, v value) { set(d.boolean(v))(&p.TTY) }},
@@ -106,7 +112,7 @@ func (d *decoder) decodeProgram(c *Config, e entry) *Program {
 		return nil
 	}
 	p := defaultProgram(e.key)
-	byKey := decodeFields(d, p, fields, programFields)
+	byKey := decodeFields(d, p, d.withDefaults(fields, e.val.path), programFields)
 	cmd, hasCmd := byKey["cmd"]
 	if !hasCmd {
 		d.errorf(e.keyNode, e.val.path+".cmd", "missing key")
@@ -225,6 +231,13 @@ func (d *decoder) output(v value) (string, bool) {
 	if ok && (s.kind == kindNull || (s.kind == kindString && strings.EqualFold(s.text, "none"))) {
 		return "", true
 	}
+	return d.filePath(v)
+}
+
+// filePath reads the path of a file to be opened or created later: it
+// must not be a directory, and its folder must exist. Nothing is
+// created: `taskmaster check` only looks.
+func (d *decoder) filePath(v value) (string, bool) {
 	p, ok := d.path(v)
 	if !ok {
 		return "", false

@@ -1,15 +1,20 @@
 package config
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 )
 
 // rootFields are the top-level keys. programs is handled here too so that
-// its absence can be reported.
+// its absence can be reported; it is decoded last, once defaults are
+// known, wherever it stands in the file.
 var rootFields = []field[*Config]{
 	{"taskmaster", func(d *decoder, c *Config, v value) { d.decodeGlobal(c, v) }},
-	{"programs", func(d *decoder, c *Config, v value) { d.decodePrograms(c, v) }},
+	{"defaults", func(d *decoder, c *Config, v value) { d.decodeDefaults(v) }},
+	{"programs", func(d *decoder, c *Config, v value) {}},
 }
 
 // decodeRoot decodes the document's top mapping into a Config with every
@@ -22,7 +27,9 @@ func (d *decoder) decodeRoot(v value) *Config {
 		return nil
 	}
 	byKey := decodeFields(d, c, entries, rootFields)
-	if _, ok := byKey["programs"]; !ok {
+	if e, ok := byKey["programs"]; ok {
+		d.decodePrograms(c, e.val)
+	} else {
 		d.errorAt(1, 1, "programs", "missing key")
 	}
 	return c
@@ -45,8 +52,8 @@ func defaultGlobal(dir, home string) Global {
 }
 
 var globalFields = []field[*Global]{
-	{"logfile", func(d *decoder, g *Global, v value) { setPath(d, &g.LogFile, v) }},
-	{"rundir", func(d *decoder, g *Global, v value) { setPath(d, &g.RunDir, v) }},
+	{"logfile", func(d *decoder, g *Global, v value) { set(d.filePath(v))(&g.LogFile) }},
+	{"rundir", func(d *decoder, g *Global, v value) { set(d.runDir(v))(&g.RunDir) }},
 	{"socket", func(d *decoder, g *Global, v value) { setPath(d, &g.Socket, v) }},
 	{"history", func(d *decoder, g *Global, v value) { d.history(g, v) }},
 	{"detachkey", func(d *decoder, g *Global, v value) { d.detachKey(g, v) }},
@@ -61,12 +68,40 @@ func (d *decoder) decodeGlobal(c *Config, v value) {
 		return
 	}
 	byKey := decodeFields(d, &c.Global, entries, globalFields)
-	if _, ok := byKey["socket"]; !ok {
+	if e, ok := byKey["socket"]; !ok {
 		c.Global.Socket = filepath.Join(c.Global.RunDir, "taskmaster.sock")
+	} else if dir := filepath.Dir(c.Global.Socket); dir != c.Global.RunDir {
+		d.checkDir(e.val, dir) // the rundir is created at start; another folder must exist
 	}
 	if _, ok := byKey["history"]; !ok && d.env.Home == "" {
 		c.Global.History = filepath.Join(c.Global.RunDir, "history")
 	}
+}
+
+// runDir reads the rundir: a folder, or a path whose parent exists so
+// the master can create it. Nothing is created here.
+func (d *decoder) runDir(v value) (string, bool) {
+	p, ok := d.path(v)
+	if !ok {
+		return "", false
+	}
+	fi, err := os.Stat(p)
+	switch {
+	case err == nil && !fi.IsDir():
+		d.errorf(v.node, v.path, "%s is not a directory", p)
+	case err == nil:
+		return p, true
+	case !errors.Is(err, fs.ErrNotExist):
+		d.errorf(v.node, v.path, "%v", err)
+	default:
+		parent := filepath.Dir(p)
+		if fi, err := os.Stat(parent); err != nil || !fi.IsDir() {
+			d.errorf(v.node, v.path, "cannot create %s: %s is not an existing directory", p, parent)
+			return "", false
+		}
+		return p, true
+	}
+	return "", false
 }
 
 // history reads the shell history file; a leading "~/" means Env.Home.

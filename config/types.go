@@ -78,10 +78,14 @@ type Program struct {
 	StderrMaxBytes int64
 	StderrBackups  int
 	Env            map[string]string // never nil; values as written (`ANSWER: 42` is "42")
-	User           string            // as written; "" when unset
-	Group          string
-	UID            int // -1 when User is unset
-	GID            int // -1 when neither User nor Group is set
-	TTY            bool
-	NoNewPrivs     bool
+	// ClearEnv starts the job from a clean environment instead of the
+	// master's: PATH=CleanPath, the HOME, USER, LOGNAME and SHELL of the
+	// job's user, then Env. Default false: the master's environment.
+	ClearEnv   bool
+	User       string // as written; "" when unset
+	Group      string
+	UID        int // -1 when User is unset
+	GID        int // -1 when neither User nor Group is set
+	TTY        bool
+	NoNewPrivs bool
 }

@@ -31,10 +31,13 @@ func (c *Config) Warnings() []string {
 }
 
 // searchPath is the PATH a program's command is looked up in: its own env
-// PATH if set, else taskmaster's.
+// PATH if set, else CleanPath with clearenv, else taskmaster's.
 func searchPath(p *Program) string {
 	if path, ok := p.Env["PATH"]; ok {
 		return path
+	}
+	if p.ClearEnv {
+		return CleanPath
 	}
 	return os.Getenv("PATH")
 }

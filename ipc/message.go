@@ -85,6 +85,10 @@ type Spec struct {
 	// StateDir is RUNDIR/workers, where the worker keeps NAME.json; "":
 	// no state file.
 	StateDir string `msgpack:"statedir"`
+	// ClearEnv: Env is a clean base the master chose (clearenv), not its
+	// own environment; the worker adds the job's account (HOME, USER,
+	// LOGNAME, SHELL) even when the user does not change.
+	ClearEnv bool `msgpack:"clearenv"`
 }
 
 // Ready says the worker finished its set-up, including the privilege drop.

@@ -43,6 +43,10 @@ func (s *Supervisor) Reread() ([]string, error) {
 // Reload reads the config file again and applies it; on any error nothing
 // changes. It returns the plan's lines and a channel closed once every
 // process it stopped has stopped (and been replaced or forgotten).
+//
+// reloadMu is held only while the file is read and the plan applied: the
+// config's limits bound the parse (issue 10, point 8), so a reload that
+// waits for it waits at most that long.
 func (s *Supervisor) Reload() ([]string, <-chan struct{}, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
@@ -57,6 +61,9 @@ func (s *Supervisor) Reload() ([]string, <-chan struct{}, error) {
 	ok := s.do(func() {
 		plan = config.Diff(s.cfg, newCfg)
 		if err = s.refuse(plan); err == nil {
+			err = s.switchLog(newCfg, plan)
+		}
+		if err == nil {
 			waits = s.apply(newCfg, plan)
 		}
 	})
@@ -100,6 +107,20 @@ func (s *Supervisor) refuse(plan config.Plan) error {
 	return nil
 }
 
+// switchLog moves the event log to a changed logfile before anything
+// else is applied: a logfile that cannot be opened refuses the whole
+// reload, as any invalid config does, instead of keeping the old log
+// while saying "changed". Loop only.
+func (s *Supervisor) switchLog(newCfg *config.Config, plan config.Plan) error {
+	if !slices.Contains(plan.Global, "logfile") {
+		return nil
+	}
+	if err := s.log.SetPath(newCfg.Global.LogFile); err != nil {
+		return fmt.Errorf("%s: taskmaster.logfile: %w", newCfg.Path, err)
+	}
+	return nil
+}
+
 func planLines(plan config.Plan) []string {
 	if plan.Empty() {
 		return []string{"No config updates."}
@@ -133,11 +154,6 @@ func (s *Supervisor) apply(newCfg *config.Config, plan config.Plan) []chan struc
 	}
 	if slices.Contains(plan.Global, "notify") {
 		s.notify = newCfg.Global.Notify
-	}
-	if slices.Contains(plan.Global, "logfile") {
-		if err := s.log.SetPath(newCfg.Global.LogFile); err != nil {
-			s.log.Logf("ERROR", "reload: %v", err)
-		}
 	}
 	for _, line := range planLines(plan) {
 		if !plan.Empty() {

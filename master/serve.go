@@ -50,6 +50,10 @@ func Serve(o ServeOptions) int {
 		return 1
 	}
 	defer log.Close()
+	if e := cfg.Exposed(os.Geteuid(), os.Environ()); !e.Empty() {
+		fmt.Fprintf(o.Stderr, "taskmaster: warning: %s\n", e)
+		log.Logf("WARN", "%s", e)
+	}
 	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir})
 	ctl, err := Listen(s, cfg.Global.Socket)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/taskmaster/taskmaster/config"
 	"github.com/taskmaster/taskmaster/ipc"
 )
 
@@ -130,6 +131,16 @@ func (wp *workerProc) signalKill() {
 	}
 }
 
+// baseEnv is what a job's environment starts from: the master's own, or
+// with clearenv only a standard PATH, so that secrets in the master's
+// environment never reach the worker or the job (issue 10, point 10).
+func baseEnv(prog *config.Program) []string {
+	if prog.ClearEnv {
+		return []string{"PATH=" + config.CleanPath}
+	}
+	return os.Environ()
+}
+
 func (s *Supervisor) spec(p *Process) *ipc.Spec {
 	prog := p.Program
 	keys := make([]string, 0, len(prog.Env))
@@ -142,7 +153,7 @@ func (s *Supervisor) spec(p *Process) *ipc.Spec {
 		jobEnv = append(jobEnv, k+"="+prog.Env[k])
 	}
 	return &ipc.Spec{
-		Name: p.Name, Argv: prog.Argv, Env: os.Environ(), JobEnv: jobEnv,
+		Name: p.Name, Argv: prog.Argv, Env: baseEnv(prog), ClearEnv: prog.ClearEnv, JobEnv: jobEnv,
 		Dir: prog.WorkingDir, Umask: prog.Umask, UID: prog.UID, GID: prog.GID,
 		NoNewPrivs: prog.NoNewPrivs, Stdout: prog.Stdout, Stderr: prog.Stderr,
 		StdoutMaxBytes: prog.StdoutMaxBytes, StdoutBackups: prog.StdoutBackups,

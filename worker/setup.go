@@ -111,12 +111,20 @@ func (w *worker) notice(msg string) {
 	}
 }
 
-// jobEnv layers the job's environment: the master's, then the account's
-// identity when the job runs as another user, then the config's env.
+// jobEnv layers the job's environment: the master's (or, with ClearEnv,
+// the clean base the master sent), then the account's identity when the
+// job runs as another user or from a clean base, then the config's env.
+// It runs after the privilege drop: the worker's uid is the job's.
 func jobEnv(spec *ipc.Spec, id *identity) []string {
 	env := append([]string(nil), spec.Env...)
-	if id != nil && id.acct != nil {
-		a := id.acct
+	var a *account
+	if id != nil {
+		a = id.acct
+	}
+	if a == nil && spec.ClearEnv {
+		a, _ = lookupAccount(os.Getuid()) // not in passwd: HOME=/, SHELL=/bin/sh
+	}
+	if a != nil {
 		env = setEnv(env, "HOME", a.home)
 		env = setEnv(env, "USER", a.name)
 		env = setEnv(env, "LOGNAME", a.name)

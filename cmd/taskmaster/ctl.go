@@ -29,14 +29,10 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	history := defaultHistory()
 	if *sock == "" {
-		// Only the taskmaster section is needed: errors elsewhere in the
-		// file are for the master to report (reload, reread).
-		g, err := config.LoadGlobal(findConfig(*cfgPath))
-		if err != nil {
-			printConfigError(stderr, err)
-			return exitUsage
+		var ok bool
+		if *sock, history, ok = ctlSocket(findConfig(*cfgPath), stderr); !ok {
+			return exitFailure
 		}
-		*sock, history = g.Socket, g.History
 	}
 	// Without a terminal, or without just one NAME, attach runs as any
 	// command: the master answers the error attaching would have met (no
@@ -56,6 +52,40 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ctlTerminal(*sock, history, in, stdout.(*os.File), stderr)
 	}
 	return ctlShell(*sock, stdin, stdout, stderr)
+}
+
+// ctlSocket finds the master's socket (and the history file) from the
+// config at path. Only the socket is needed, so the file is read as
+// leniently as it can be: its errors are for the master to report
+// (reload, reread), and a file broken while the master runs must not
+// lock ctl out. When the file has errors and the socket found does not
+// answer, ctl says which socket it tried and how to name the right one;
+// ok is then false.
+func ctlSocket(path string, stderr io.Writer) (sock, history string, ok bool) {
+	g, cfgErr := config.ControlGlobal(path)
+	if g == nil {
+		printConfigError(stderr, cfgErr)
+		return "", "", false
+	}
+	if cfgErr == nil {
+		return g.Socket, g.History, true
+	}
+	uc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: g.Socket, Net: "unixpacket"})
+	if err == nil {
+		uc.Close()
+		return g.Socket, g.History, true
+	}
+	printConfigError(stderr, cfgErr)
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		err = errno
+	}
+	why := "cannot be read, so ctl tried the default socket"
+	if errs := (config.Errors{}); errors.As(cfgErr, &errs) {
+		why = "has errors, so the socket read from it may not be the master's: tried"
+	}
+	fmt.Fprintf(stderr, "taskmaster ctl: %s %s %s (%v); pass the master's socket with -s SOCKET\n", path, why, g.Socket, err)
+	return "", "", false
 }
 
 // ctlTerminal is the remote interactive shell: the same editor as the

@@ -114,6 +114,9 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	for _, w := range cfg.Warnings() {
 		fmt.Fprintf(stdout, "warning: %s\n", w)
 	}
+	if e := cfg.Exposed(os.Geteuid(), os.Environ()); !e.Empty() {
+		fmt.Fprintf(stdout, "warning: %s\n", e)
+	}
 	fmt.Fprintln(stdout, "OK")
 	return exitOK
 }
