@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -213,5 +214,32 @@ func writeFile(t *testing.T, path, content string) {
 	}
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestOutputSpecialFiles: /dev/null discards, as in supervisor configs; a
+// device or FIFO where a log belongs is an error at check, located at its
+// key, not a spawn error at every start.
+func TestOutputSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "taskmaster.yaml")
+	writeFile(t, path, "programs:\n  web:\n    cmd: /bin/true\n    stdout: /dev/null\n    stderr: /dev/null\n")
+	cfg, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if web := cfg.Programs["web"]; web.Stdout != "" || web.Stderr != "" {
+		t.Errorf("stdout, stderr = %q, %q; want both discarded", web.Stdout, web.Stderr)
+	}
+	for _, target := range []string{"/dev/zero", fifo} {
+		writeFile(t, path, "programs:\n  web:\n    cmd: /bin/true\n    stdout: "+target+"\n")
+		_, err := Load(path)
+		if err == nil || !strings.Contains(err.Error(), ":4:13: programs.web.stdout: "+target+" is not a regular file") {
+			t.Errorf("stdout %s: err = %v; want a located 'not a regular file'", target, err)
+		}
 	}
 }

@@ -224,11 +224,12 @@ func (d *decoder) signal(v value) (syscall.Signal, bool) {
 	return sig, true
 }
 
-// output reads stdout or stderr: a path whose folder exists, or null or
-// "none" to discard the stream ("").
+// output reads stdout or stderr: a path whose folder exists, or null,
+// "none" or /dev/null to discard the stream (""). /dev/null is what
+// supervisor configs say; the worker opens regular files only.
 func (d *decoder) output(v value) (string, bool) {
 	s, ok := d.scalarOf(v)
-	if ok && (s.kind == kindNull || (s.kind == kindString && strings.EqualFold(s.text, "none"))) {
+	if ok && (s.kind == kindNull || (s.kind == kindString && (strings.EqualFold(s.text, "none") || filepath.Clean(s.text) == os.DevNull))) {
 		return "", true
 	}
 	return d.filePath(v)
@@ -242,8 +243,12 @@ func (d *decoder) filePath(v value) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+	if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
 		d.errorf(v.node, v.path, "%s is a directory", p)
+		return "", false
+	} else if err == nil && !fi.Mode().IsRegular() {
+		// The worker would refuse it at every start: say so now.
+		d.errorf(v.node, v.path, "%s is not a regular file (mode %s)", p, fi.Mode())
 		return "", false
 	}
 	return p, d.checkDir(v, filepath.Dir(p))
