@@ -83,6 +83,11 @@ type Spec struct {
 	// StateDir is RUNDIR/workers, where the worker keeps NAME.json; "":
 	// no state file.
 	StateDir string `msgpack:"statedir"`
+	// Generation orders the writers of one state file: a worker never
+	// replaces a file of a higher generation (a newer worker's, or the
+	// master's own record). It grows with every worker a master spawns
+	// and from one master to the next.
+	Generation int64 `msgpack:"generation"`
 }
 
 // Ready says the worker finished its set-up, including the privilege drop.

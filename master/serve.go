@@ -44,7 +44,13 @@ func Serve(o ServeOptions) int {
 		return 1
 	}
 	defer log.Close()
-	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir})
+	// Nothing starts while a previous master's workers still run.
+	var longest time.Duration
+	for _, prog := range cfg.Programs {
+		longest = max(longest, prog.StopTime)
+	}
+	gen := waitPrevious(rd.States, log, o.Stderr, longest+DefaultShutdownGrace, DefaultShutdownGrace)
+	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir, States: rd.States, Generation: gen})
 	ctl, err := Listen(s, cfg.Global.Socket)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
