@@ -196,7 +196,14 @@ func (s *Supervisor) do(f func()) bool {
 	case <-done:
 		return true
 	case <-s.closed:
-		return false
+		// f may have been the last thing the loop ran (a shutdown with
+		// nothing to wait for): it closed done before closed.
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
 	}
 }
 
