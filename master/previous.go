@@ -42,7 +42,7 @@ func waitPrevious(dir *os.File, log *EventLog, stderr io.Writer, bound, grace ti
 		log.Logf(level, "%s", msg)
 		fmt.Fprintf(stderr, "taskmaster: %s\n", msg)
 	}
-	say("WARN", fmt.Sprintf("waiting for %d workers of a previous taskmaster to stop their jobs: %s", len(live), workerList(live)))
+	say("WARN", fmt.Sprintf("waiting for the workers of a previous taskmaster to stop their jobs: %s", workerList(live)))
 	deadline := time.Now().Add(bound)
 	killed := false
 	for {

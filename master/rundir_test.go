@@ -170,7 +170,8 @@ func wantRefused(t *testing.T, dir string, want ...string) {
 	rd, err := LockRunDir(dir)
 	if err == nil {
 		rd.Release()
-		t.Fatalf("rundir %s accepted", dir)
+		t.Errorf("rundir %s accepted", dir) // and go on: were root's files hit?
+		return
 	}
 	for _, w := range want {
 		if !strings.Contains(err.Error(), w) {
