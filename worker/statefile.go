@@ -244,7 +244,7 @@ func (st *State) WorkerAlive() bool {
 		return false
 	}
 	start, err := StartTime(st.WorkerPid)
-	return err == nil && (st.WorkerStart == 0 || start == st.WorkerStart)
+	return err == nil && start == st.WorkerStart
 }
 
 // ReadStates reads every state file in dir (RUNDIR/workers), by name. A
