@@ -11,7 +11,7 @@ import (
 // spawn error, a worker that failed its set-up or was lost), so the state
 // files tell every state the master reaches. Its generation is above the
 // last worker's: a worker still winding down cannot overwrite it. Loop
-// only: the master's uses of the folder's lock are one at a time.
+// only.
 func (s *Supervisor) record(p *Process) {
 	if s.opts.States == nil {
 		return

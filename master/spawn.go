@@ -36,22 +36,25 @@ func workerEnv() []string {
 // the loop goroutine, except conn (the reader and writer goroutines') and
 // proc (guarded by procMu: it appears after an asynchronous start).
 type workerProc struct {
-	s       *Supervisor
-	p       *Process
-	procMu  sync.Mutex
-	proc    *os.Process // nil until started
-	killed  bool        // kill asked before proc existed
-	conn    *ipc.Conn
-	out     chan outgoing // the writer's queue; closed when the worker is gone
-	gen     int64         // its state file's generation
-	uid     int           // the ids its Ready must report
-	gid     int
-	ready   bool
-	failed  string                // the reason a Failed gave: the set-up failed
-	pending int                   // Starts not yet answered by Started or SpawnError
-	tails   []func(*ipc.TailData) // Tails not yet answered, in order
-	dead    bool                  // reaped
-	broken  string
+	s      *Supervisor
+	p      *Process
+	procMu sync.Mutex
+	proc   *os.Process // nil until started
+	killed bool        // kill asked before proc existed
+	conn   *ipc.Conn
+	out    chan outgoing // the writer's queue; closed when the worker is gone
+	gen    int64         // its state file's generation
+	// readyTimer kills it if Ready does not come in time; stopped at
+	// Ready so an idle master is not woken for nothing.
+	readyTimer Timer
+	uid        int // the ids its Ready must report
+	gid        int
+	ready      bool
+	failed     string                // the reason a Failed gave: the set-up failed
+	pending    int                   // Starts not yet answered by Started or SpawnError
+	tails      []func(*ipc.TailData) // Tails not yet answered, in order
+	dead       bool                  // reaped
+	broken     string
 }
 
 // outgoing is a message for a worker and descriptors to pass with it; the
@@ -74,8 +77,6 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 	if dir := s.opts.States; dir != nil {
 		// A file left by a worker of another user could not be replaced
 		// by this one (the folder is sticky); a new worker writes anew.
-		// On the loop: the master's uses of the folder's lock are one at
-		// a time.
 		worker.RemoveState(dir, p.Name, wp.gen)
 	}
 	wp.out <- outgoing{m: s.spec(p, wp.gen)}
@@ -92,7 +93,7 @@ func (s *Supervisor) newWorkerProc(p *Process, conn *ipc.Conn, queue int) *worke
 	wp.uid, wp.gid = wantIDs(p.Program)
 	s.workers[wp] = true
 	d := s.opts.ReadyTimeout
-	s.AfterFunc(d, func() {
+	wp.readyTimer = s.AfterFunc(d, func() {
 		s.Post(func() {
 			if !wp.ready && !wp.dead {
 				wp.kill(fmt.Sprintf("did not get ready within %s", d))
@@ -392,6 +393,7 @@ func (wp *workerProc) onReady(m *ipc.Ready) {
 		return
 	}
 	wp.ready = true
+	wp.readyTimer.Stop()
 }
 
 // wantIDs are the ids a worker for prog must report in its Ready: the
@@ -422,6 +424,7 @@ func (wp *workerProc) answer(ipc.Message) bool {
 // job with it.
 func (wp *workerProc) gone(state *os.ProcessState, launchErr string) {
 	wp.dead = true
+	wp.readyTimer.Stop()
 	close(wp.out)
 	for _, reply := range wp.tails {
 		reply(nil)

@@ -117,9 +117,9 @@ func (s *stateFile) rename(name string) {
 // WriteState replaces dir/NAME.json with st (UpdatedAt set now) in one
 // rename, unless the file there has a higher generation: then it returns
 // ErrSuperseded and leaves the file alone. The check and the rename happen
-// under the folder's lock, so two writers of one name cannot interleave.
+// under the name's lock, so two writers of one name cannot interleave.
 func WriteState(dir *os.File, st *State) error {
-	unlock, err := lockStates(dir)
+	unlock, err := lockState(dir, st.Name)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func WriteState(dir *os.File, st *State) error {
 
 // RemoveState removes dir/NAME.json if no writer newer than gen owns it.
 func RemoveState(dir *os.File, name string, gen int64) error {
-	unlock, err := lockStates(dir)
+	unlock, err := lockState(dir, name)
 	if err != nil {
 		return err
 	}
@@ -150,26 +150,40 @@ func RemoveState(dir *os.File, name string, gen int64) error {
 	return nil
 }
 
-// lockWait bounds the wait for the folder's lock. Holders keep it for one
+// lockWait bounds the wait for a name's lock. Holders keep it for one
 // small write; a writer that cannot get it skips that write rather than
 // stall its job's supervision.
 const lockWait = 250 * time.Millisecond
 
-// lockStates takes the folder's exclusive flock(2) (one per writer's own
-// open of the folder).
-func lockStates(dir *os.File) (unlock func(), err error) {
-	fd := int(dir.Fd())
+// lockState takes the exclusive flock(2) of .NAME.lock in dir: one lock
+// per name, so writers of different slots never wait on each other. The
+// file is opened read-only (flock needs no more), so a worker of any user
+// can lock a file another created; it is never followed if a symlink,
+// never waited on if a FIFO.
+func lockState(dir *os.File, name string) (unlock func(), err error) {
+	lock := "." + name + ".lock"
+	fd, err := unix.Openat(int(dir.Fd()), lock, unix.O_RDONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", lock, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("lock %s: not a regular file", lock)
+	}
 	deadline := time.Now().Add(lockWait)
 	for {
 		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
-			return func() { unix.Flock(fd, unix.LOCK_UN) }, nil
+			return func() { unix.Close(fd) }, nil // closing releases it
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-			return nil, fmt.Errorf("lock state folder: %w", err)
+			unix.Close(fd)
+			return nil, fmt.Errorf("lock %s: %w", lock, err)
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("lock state folder: %w", ErrBusy)
+			unix.Close(fd)
+			return nil, fmt.Errorf("lock %s: %w", lock, ErrBusy)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -60,11 +60,11 @@ func TestStateFileGenerations(t *testing.T) {
 	}
 }
 
-// The folder's lock bounds a write's wait: a holder that never lets go
+// A name's lock bounds a write's wait: a holder that never lets go
 // costs a skipped write, not a stuck worker.
 func TestStateFileLockBounded(t *testing.T) {
-	dir, _ := stateDir(t)
-	holder, err := os.Open(dir)
+	dir, f := stateDir(t)
+	holder, err := os.OpenFile(filepath.Join(dir, ".web.lock"), os.O_RDONLY|os.O_CREATE, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,12 +72,14 @@ func TestStateFileLockBounded(t *testing.T) {
 	if err := syscall.Flock(int(holder.Fd()), syscall.LOCK_EX); err != nil {
 		t.Fatal(err)
 	}
-	f, _ := os.Open(dir)
-	defer f.Close()
 	start := time.Now()
 	err = WriteState(f, &State{Name: "web", Generation: 1})
 	if !errors.Is(err, ErrBusy) || time.Since(start) > 5*lockWait {
 		t.Fatalf("got %v after %s", err, time.Since(start))
+	}
+	// Another slot's writes do not wait on it.
+	if err := WriteState(f, &State{Name: "db", Generation: 1}); err != nil {
+		t.Fatal(err)
 	}
 }
 
