@@ -298,8 +298,14 @@ func (wp *workerProc) read() {
 		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 			break
 		}
+		if errors.Is(err, syscall.ECONNRESET) {
+			// The worker exited with orders unread (its set-up failed):
+			// the kernel reports that first, then still delivers what it
+			// sent before (its Failed), then EOF.
+			continue
+		}
 		if _, transport := errors.AsType[*net.OpError](err); transport {
-			why := fmt.Sprintf("its socket failed: %v", err)
+			why := fmt.Sprintf("socket failed: %v", err)
 			wp.s.Post(func() { wp.kill(why) })
 			break // nothing more will come
 		}

@@ -42,8 +42,9 @@ programs:
 	})
 	m.cmd.Process.Kill()
 	// Not waitExit: the old worker holds the master's stderr until it
-	// ends, and Wait waits for that.
-	waitFor(t, 5*time.Second, "the master killed", func() bool { return !alive(m.cmd.Process.Pid) })
+	// ends, and Wait waits for that. Nor its pid alone: a zombie leader's
+	// other threads may still hold its files. Its lock is what counts.
+	waitFor(t, 5*time.Second, "the killed master's lock", func() bool { return lockFree(filepath.Join(m.dir, "run", "taskmaster.pid")) })
 
 	m2 := launch(t, m.dir, m.cfg, nil, "-c", m.cfg, "--no-shell")
 	// The old worker's job ignores SIGTERM: the old worker kills it after
@@ -176,4 +177,14 @@ func mkfifo(t *testing.T, path string) {
 	if err := syscall.Mkfifo(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// lockFree reports whether the pid file's lock can be taken (and drops it).
+func lockFree(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil
 }
