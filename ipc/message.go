@@ -89,6 +89,11 @@ type Spec struct {
 	// own environment; the worker adds the job's account (HOME, USER,
 	// LOGNAME, SHELL) even when the user does not change.
 	ClearEnv bool `msgpack:"clearenv"`
+	// Generation orders the writers of one state file: a worker never
+	// replaces a file of a higher generation (a newer worker's, or the
+	// master's own record). It grows with every worker a master spawns
+	// and from one master to the next.
+	Generation int64 `msgpack:"generation"`
 }
 
 // Ready says the worker finished its set-up, including the privilege drop.

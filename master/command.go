@@ -81,6 +81,11 @@ func (s *Supervisor) ExecContext(ctx context.Context, args []string, out io.Writ
 	if len(args) == 0 {
 		return 0
 	}
+	// A command still running when the master's loop ends (a follower,
+	// tail -f) ends with it instead of holding the exit back.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(s.life, cancel)()
 	c, ok := lookup(args[0])
 	if !ok {
 		fmt.Fprintf(out, "ERROR (no such command): %s\n", args[0])

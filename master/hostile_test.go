@@ -29,9 +29,7 @@ func newHostile(t *testing.T) *hostile {
 	t.Cleanup(func() { log.Close() })
 	var s *Supervisor
 	s = New(cfg, log, Options{Clock: h.ck, Spawn: func(p *Process) (Worker, error) {
-		wp := &workerProc{s: s, p: p, out: make(chan outgoing, 1<<16)}
-		s.workers[wp] = true
-		return wp, nil
+		return s.newWorkerProc(p, nil, 1<<16), nil
 	}})
 	h.s = s
 	s.procs["web"].Start()
@@ -104,6 +102,10 @@ func (h *hostile) check() {
 	}
 }
 
+// ready is the Ready an honest worker of the test's program sends: the
+// master's own ids.
+func ready() *ipc.Ready { return &ipc.Ready{UID: os.Getuid(), GID: os.Getgid()} }
+
 func enc(t testing.TB, m ipc.Message) []byte {
 	b, err := ipc.Encode(m)
 	if err != nil {
@@ -118,13 +120,20 @@ func TestHostileWorker(t *testing.T) {
 		packets []ipc.Message
 		raw     []byte
 	}{
-		{"exit of another pid", []ipc.Message{&ipc.Ready{}, &ipc.Started{Pid: 10}, &ipc.Exited{Pid: 11}}, nil},
-		{"started twice", []ipc.Message{&ipc.Ready{}, &ipc.Started{Pid: 10}, &ipc.Started{Pid: 12}}, nil},
-		{"ready twice", []ipc.Message{&ipc.Ready{}, &ipc.Ready{}}, nil},
-		{"unasked tail data", []ipc.Message{&ipc.Ready{}, &ipc.TailData{Data: []byte("x"), Next: 1}}, nil},
-		{"unasked cleared", []ipc.Message{&ipc.Ready{}, &ipc.Cleared{}}, nil},
+		{"exit of another pid", []ipc.Message{ready(), &ipc.Started{Pid: 10}, &ipc.Exited{Pid: 11}}, nil},
+		{"started twice", []ipc.Message{ready(), &ipc.Started{Pid: 10}, &ipc.Started{Pid: 12}}, nil},
+		{"ready twice", []ipc.Message{ready(), ready()}, nil},
+		{"unasked tail data", []ipc.Message{ready(), &ipc.TailData{Data: []byte("x"), Next: 1}}, nil},
+		{"unasked cleared", []ipc.Message{ready(), &ipc.Cleared{}}, nil},
 		{"a master's message", []ipc.Message{&ipc.Spec{Name: "x"}}, nil},
-		{"negative pid", []ipc.Message{&ipc.Started{Pid: -1}}, nil},
+		{"negative pid", []ipc.Message{ready(), &ipc.Started{Pid: -1}}, nil},
+		// Issue 10, point 20: the worker's word on its ids is checked,
+		// and nothing but Failed comes before Ready, nor Failed after.
+		{"other uid", []ipc.Message{&ipc.Ready{UID: os.Getuid() + 1, GID: os.Getgid()}}, nil},
+		{"other gid", []ipc.Message{&ipc.Ready{UID: os.Getuid(), GID: os.Getgid() + 1}}, nil},
+		{"started before ready", []ipc.Message{&ipc.Started{Pid: 10}}, nil},
+		{"spawn error before ready", []ipc.Message{&ipc.SpawnError{Reason: "x"}}, nil},
+		{"failed after ready", []ipc.Message{ready(), &ipc.Failed{Reason: "x"}}, nil},
 		{"garbage", nil, []byte{0xff, 0x00, 0x13}},
 	}
 	for _, c := range cases {
@@ -161,11 +170,11 @@ func FuzzWorkerPackets(f *testing.F) {
 		}
 		return out
 	}
-	f.Add(seed(&ipc.Ready{}, &ipc.Started{Pid: 10, UnixMs: 1}, &ipc.Exited{Pid: 10, Code: 1}))
-	f.Add(seed(&ipc.Ready{}, &ipc.SpawnError{Reason: "x"}, &ipc.Failed{Reason: "y"}))
+	f.Add(seed(ready(), &ipc.Started{Pid: 10, UnixMs: 1}, &ipc.Exited{Pid: 10, Code: 1}))
+	f.Add(seed(ready(), &ipc.SpawnError{Reason: "x"}, &ipc.Failed{Reason: "y"}))
 	f.Add(seed(&ipc.Started{Pid: 10}, &ipc.Exited{Pid: 10, Code: -1, Signal: 9}, &ipc.Started{Pid: 11}))
 	f.Add(seed(&ipc.Notice{Msg: "n"}, &ipc.TailData{}, &ipc.Status{}))
-	f.Add(seed(&ipc.Ready{}, &ipc.Notice{Msg: "n", Info: true}, &ipc.Cleared{Error: "e"}))
+	f.Add(seed(ready(), &ipc.Notice{Msg: "n", Info: true}, &ipc.Cleared{Error: "e"}))
 	f.Add([]byte{3, 0xff, 0xff, 0xff, 2, byte(ipc.KindReady), 0x80})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h := newHostile(t)

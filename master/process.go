@@ -113,8 +113,11 @@ func (p *Process) Stop() error {
 		p.stopJob()
 	case Backoff:
 		p.cancelTimer()
+		// The state first: the worker records it before it quits.
+		if err := p.setState(Stopped, Event{Msg: "stopped while in backoff"}); err != nil {
+			return err
+		}
 		p.quitWorker()
-		p.setState(Stopped, Event{Msg: "stopped while in backoff"})
 	case Stopping:
 	default:
 		return ErrNotRunning
@@ -131,24 +134,34 @@ func (p *Process) Signal(sig syscall.Signal) error {
 	return nil
 }
 
+// spawnJob moves to STARTING and has the worker (a new one if needed)
+// start the job. Callers are in a state that may start (STOPPED, EXITED,
+// FATAL, BACKOFF); a refused move starts nothing.
 func (p *Process) spawnJob(why string) {
+	if err := p.refused(Starting); err != nil {
+		return
+	}
 	if p.w == nil {
 		w, err := p.env.NewWorker(p)
 		if err != nil {
-			p.setState(Starting, Event{Msg: why})
-			p.spawnFailed(err.Error())
+			if p.setState(Starting, Event{Msg: why}) == nil {
+				p.spawnFailed(err.Error())
+			}
 			return
 		}
 		p.w = w
 	}
 	p.ran = true
-	p.setState(Starting, Event{Msg: why})
-	p.w.Start()
+	if p.setState(Starting, Event{Msg: why}) == nil {
+		p.w.Start()
+	}
 }
 
 func (p *Process) stopJob() {
 	p.cancelTimer()
-	p.setState(Stopping, Event{Msg: fmt.Sprintf("stopping with SIG%s", config.SignalName(p.Program.StopSignal))})
+	if err := p.setState(Stopping, Event{Msg: fmt.Sprintf("stopping with SIG%s", config.SignalName(p.Program.StopSignal))}); err != nil {
+		return
+	}
 	p.w.Stop(p.Program.StopSignal, p.Program.StopTime)
 }
 
@@ -171,8 +184,9 @@ func (p *Process) OnStarted(pid int, at time.Time) {
 }
 
 func (p *Process) running() {
-	p.tries = 0
-	p.setState(Running, Event{Msg: fmt.Sprintf("entered RUNNING (up for starttime %s)", p.Program.StartTime)})
+	if p.setState(Running, Event{Msg: fmt.Sprintf("entered RUNNING (up for starttime %s)", p.Program.StartTime)}) == nil {
+		p.tries = 0
+	}
 }
 
 // OnSpawnError: a Start produced no process.
@@ -225,7 +239,9 @@ func (p *Process) exitedRunning(e Exit) {
 	if restart {
 		msg += "; restarting"
 	}
-	p.setState(Exited, Event{Msg: msg, Pid: e.Pid, Warn: !expected})
+	if err := p.setState(Exited, Event{Msg: msg, Pid: e.Pid, Warn: !expected}); err != nil {
+		return
+	}
 	if restart {
 		p.starts++
 		p.spawnJob("autorestart")
@@ -236,10 +252,15 @@ func (p *Process) exitedRunning(e Exit) {
 
 func (p *Process) stopped(e Exit) {
 	msg := fmt.Sprintf("stopped (%s)", e)
-	if e.Killed {
+	switch {
+	case e.Killed:
 		msg = fmt.Sprintf("killed with SIGKILL after stoptime %s", p.Program.StopTime)
+	case e.Pid == 0:
+		msg = "stopped before the job started"
 	}
-	p.setState(Stopped, Event{Msg: msg, Pid: e.Pid, Warn: e.Killed})
+	if err := p.setState(Stopped, Event{Msg: msg, Pid: e.Pid, Warn: e.Killed}); err != nil {
+		return
+	}
 	p.quitWorker()
 }
 
@@ -248,12 +269,17 @@ func (p *Process) stopped(e Exit) {
 func (p *Process) failedAttempt(why string, pid int) {
 	p.tries++
 	if p.tries > p.Program.StartRetries {
+		// FATAL first: the worker records it in the state file, then quits.
+		if err := p.setState(Fatal, Event{Msg: fmt.Sprintf("gave up after %d attempts: %s", p.tries, why), Pid: pid, Warn: true}); err != nil {
+			return
+		}
 		p.quitWorker()
-		p.setState(Fatal, Event{Msg: fmt.Sprintf("gave up after %d attempts: %s", p.tries, why), Pid: pid, Warn: true})
 		return
 	}
 	delay := time.Duration(p.tries) * time.Second
-	p.setState(Backoff, Event{Msg: fmt.Sprintf("%s; attempt %d of %d, retry in %s", why, p.tries, 1+p.Program.StartRetries, delay), Pid: pid, Warn: true})
+	if err := p.setState(Backoff, Event{Msg: fmt.Sprintf("%s; attempt %d of %d, retry in %s", why, p.tries, 1+p.Program.StartRetries, delay), Pid: pid, Warn: true}); err != nil {
+		return
+	}
 	p.arm(delay, func() {
 		if p.state == Backoff {
 			p.starts++
@@ -304,12 +330,12 @@ func (p *Process) quitWorker() {
 }
 
 // setState is the one place the state changes. It refuses a move the
-// state table does not allow.
+// state table does not allow: that is a bug, logged as an ERROR (tests
+// fail on it), and the caller does nothing that the move would have
+// begun.
 func (p *Process) setState(to State, ev Event) error {
 	from := p.state
-	if from != to && !canMove(from, to) {
-		err := fmt.Errorf("%s: %w %s -> %s", p.Name, ErrTransition, from, to)
-		p.env.Changed(p, from, Event{Msg: err.Error(), Err: true})
+	if err := p.refused(to); err != nil {
 		return err
 	}
 	p.state, p.since = to, p.env.Now()
@@ -319,6 +345,18 @@ func (p *Process) setState(to State, ev Event) error {
 	p.sendStatus()
 	p.env.Changed(p, from, ev)
 	return nil
+}
+
+// refused returns (and logs) the error for a move to to that the state
+// table does not allow; nil for an allowed move.
+func (p *Process) refused(to State) error {
+	from := p.state
+	if from == to || canMove(from, to) {
+		return nil
+	}
+	err := fmt.Errorf("%s: %w %s -> %s", p.Name, ErrTransition, from, to)
+	p.env.Changed(p, from, Event{Msg: err.Error(), Err: true})
+	return err
 }
 
 // sendStatus gives the worker the master's view, for its state file.

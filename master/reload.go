@@ -160,7 +160,6 @@ func (s *Supervisor) apply(newCfg *config.Config, plan config.Plan) []chan struc
 			s.log.Logf("INFO", "reload: %s", line)
 		}
 	}
-	oldCfg := s.cfg
 	s.cfg = newCfg
 	var waits []chan struct{}
 	var starts []*Process
@@ -170,6 +169,12 @@ func (s *Supervisor) apply(newCfg *config.Config, plan config.Plan) []chan struc
 		np := newCfg.Programs[c.Program]
 		switch c.Kind {
 		case config.Added:
+			if back := s.takeBack(np.Name); len(back) > 0 {
+				w, st := s.readd(np, back)
+				waits = append(waits, w...)
+				starts = append(starts, st...)
+				continue
+			}
 			for _, p := range s.addProgram(np) {
 				if np.AutoStart {
 					starts = append(starts, p)
@@ -185,7 +190,7 @@ func (s *Supervisor) apply(newCfg *config.Config, plan config.Plan) []chan struc
 				p.setProgram(np)
 			}
 		case config.NumProcs, config.Reshaped:
-			w, st := s.resize(oldCfg.Programs[c.Program], np, c.Kind == config.Reshaped)
+			w, st := s.resize(np, c.Kind == config.Reshaped)
 			waits = append(waits, w...)
 			starts = append(starts, st...)
 		}
@@ -210,11 +215,36 @@ func nonNil(chs []chan struct{}) []chan struct{} {
 	return slices.DeleteFunc(chs, func(c chan struct{}) bool { return c == nil })
 }
 
+// takeBack removes from the retiring the processes of program name, a
+// program removed by an earlier reload and still stopping, in index order.
+func (s *Supervisor) takeBack(name string) []*Process {
+	var back []*Process
+	s.retiring = slices.DeleteFunc(s.retiring, func(p *Process) bool {
+		if p.Program.Name == name {
+			back = append(back, p)
+			return true
+		}
+		return false
+	})
+	return back
+}
+
+// readd gives a re-added program the processes it had, still stopping:
+// they show as STOPPING, and the new settings start once each is stopped
+// (a reshape), so old and new jobs never run side by side.
+func (s *Supervisor) readd(np *config.Program, back []*Process) (waits []chan struct{}, starts []*Process) {
+	for _, p := range back {
+		s.procs[p.Name] = p
+	}
+	s.progs[np.Name] = back
+	return s.resize(np, true)
+}
+
 // resize maps a program's processes by index onto its new process names:
 // kept ones are renamed (1 <-> N changes `prog` <-> `prog:prog_00`) and take
 // the new settings (reshape: after a stop with the old ones); extra ones
 // retire; missing ones are created.
-func (s *Supervisor) resize(op, np *config.Program, reshape bool) (waits []chan struct{}, starts []*Process) {
+func (s *Supervisor) resize(np *config.Program, reshape bool) (waits []chan struct{}, starts []*Process) {
 	names := np.ProcessNames()
 	old := s.progs[np.Name]
 	var kept []*Process
@@ -247,8 +277,14 @@ func (s *Supervisor) rename(p *Process, name string) {
 	}
 	s.log.Write(p.Name, Event{Msg: "renamed to " + name, Pid: p.pid})
 	delete(s.procs, p.Name)
+	old := p.Name
 	p.Name = name
 	s.procs[name] = p
+	if p.w == nil {
+		s.unrecord(old)
+		s.record(p)
+		return
+	}
 	p.sendStatus()
 }
 
@@ -302,6 +338,10 @@ func (s *Supervisor) retire(p *Process) chan struct{} {
 	}
 	done := make(chan struct{})
 	s.Watch(p, func(p *Process) bool {
+		if !slices.Contains(s.retiring, p) {
+			close(done) // a re-add took it back (readd)
+			return true
+		}
 		if p.state == Stopping {
 			return false
 		}

@@ -2,6 +2,7 @@ package master
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/taskmaster/taskmaster/config"
@@ -188,4 +189,57 @@ func TestShrinkRenames(t *testing.T) {
 	if len(h.s.retiring) != 0 || len(h.s.order) != 1 {
 		t.Fatalf("retiring %d, order %d", len(h.s.retiring), len(h.s.order))
 	}
+}
+
+// Issue 10, point 6b: a program removed and re-added while its old
+// process still stops does not get a second job next to it: status shows
+// the old one STOPPING under the name, and the new settings start once
+// it is gone.
+func TestReaddWhileStopping(t *testing.T) {
+	h := newHarness(t, webV1)
+	p := h.proc("web")
+	p.OnStarted(10, h.clock.Now())
+	wantState(t, p, Running)
+	h.reload("programs:\n  other:\n    cmd: sleep 1\n    autostart: false\n")
+	wantState(t, p, Stopping)
+	h.reload(webV2 + "  other:\n    cmd: sleep 1\n    autostart: false\n")
+	if h.proc("web") != p || len(h.s.retiring) != 0 {
+		t.Fatalf("the re-added web is not the stopping one")
+	}
+	wantState(t, p, Stopping)
+	if h.starts("web") != 1 {
+		t.Fatalf("%d starts while the old job stops, want 1", h.starts("web"))
+	}
+	// status lists s.order: one web, STOPPING.
+	var lines []string
+	for _, q := range h.s.order {
+		lines = append(lines, statusLine(q.info(h.clock.Now())))
+	}
+	if status := strings.Join(lines, "\n"); strings.Count(status, "web ") != 1 || !strings.Contains(status, "web                              STOPPING") {
+		t.Fatalf("status:\n%s", status)
+	}
+	p.OnExited(Exit{Pid: 10, Code: -1, Signal: 15})
+	h.settle()
+	wantState(t, p, Starting)
+	if p.Program.Argv[1] != "2" || h.starts("web") != 2 {
+		t.Fatalf("argv %v, %d starts", p.Program.Argv, h.starts("web"))
+	}
+}
+
+// Re-added with more processes than it had: the old one is taken back,
+// the new one starts at once (it has no predecessor).
+func TestReaddGrown(t *testing.T) {
+	h := newHarness(t, webV1)
+	p := h.proc("web")
+	p.OnStarted(10, h.clock.Now())
+	h.reload("programs:\n  other:\n    cmd: sleep 1\n    autostart: false\n")
+	h.reload(webV2 + "    numprocs: 2\n")
+	if h.proc("web:web_00") != p {
+		t.Fatalf("web:web_00 is not the old web")
+	}
+	wantState(t, p, Stopping)
+	wantState(t, h.proc("web:web_01"), Starting)
+	p.OnExited(Exit{Pid: 10, Code: -1, Signal: 15})
+	h.settle()
+	wantState(t, p, Starting)
 }

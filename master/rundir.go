@@ -15,65 +15,170 @@ import (
 
 // RunDir is the master's claim on its rundir: taskmaster.pid, held under
 // an exclusive lock for the master's life.
+//
+// Invariant: everything in it was opened through the rundir's descriptor,
+// after openFolder proved that only root and this uid control the rundir
+// and every folder above it; nothing is ever opened, created, chmod'ed or
+// removed through a path another user could redirect (issue 10, point 2:
+// a pre-created rundir with symlinks in it made root truncate and chmod
+// files of the attacker's choosing).
 type RunDir struct {
 	Path     string
-	StateDir string // Path/workers, the workers' state files
+	StateDir string   // Path/workers, the workers' state files
+	States   *os.File // the workers folder, for the master's own records
+	dir      *os.File
 	pid      *os.File
 }
 
-// LockRunDir creates dir (mode 0700) if needed and locks its pid file. If
-// another master holds it, the error names that master's pid.
+// pidFile and stateDirName are the rundir's entries.
+const (
+	pidFile      = "taskmaster.pid"
+	stateDirName = "workers"
+)
+
+// LockRunDir opens dir (creating it, mode 0700, if needed), refuses it
+// unless this uid owns it and no one else can write it or any folder above
+// it, and locks its pid file. If another master holds it, the error names
+// that master's pid.
 func LockRunDir(dir string) (*RunDir, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("rundir %s: %w", dir, err)
-	}
-	path := filepath.Join(dir, "taskmaster.pid")
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	d, err := openFolder(dir, "rundir", ownFolder)
 	if err != nil {
-		return nil, fmt.Errorf("pid file %s: %w", path, err)
+		return nil, err
 	}
+	rd := &RunDir{Path: d.Name(), dir: d}
+	if err := rd.claim(); err != nil {
+		rd.close()
+		return nil, err
+	}
+	return rd, nil
+}
+
+func (rd *RunDir) claim() error {
+	// The workers folder is reachable by every worker that opened it
+	// before dropping; the rundir's own mode keeps everyone else out.
+	if err := rd.tighten(); err != nil {
+		return err
+	}
+	f, err := openRegularAt(rd.dir, pidFile, unix.O_RDWR|unix.O_CREAT, 0o644)
+	if err != nil {
+		return err
+	}
+	rd.pid = f
 	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		b := make([]byte, 32)
 		n, _ := f.ReadAt(b, 0)
-		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:n])))
-			return nil, fmt.Errorf("%w (pid %d) with rundir %s", ErrLocked, pid, dir)
+			return fmt.Errorf("%w (pid %d) with rundir %s", ErrLocked, pid, rd.Path)
 		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
+		return fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
 	if err := f.Truncate(0); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("pid file %s: %w", path, err)
+		return fmt.Errorf("pid file %s: %w", f.Name(), err)
 	}
 	if _, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("pid file %s: %w", path, err)
+		return fmt.Errorf("pid file %s: %w", f.Name(), err)
 	}
-	states := filepath.Join(dir, "workers")
-	if err := makeStateDir(states); err != nil {
-		f.Close()
-		return nil, err
+	states, err := makeStateDir(rd.dir)
+	if err != nil {
+		return err
 	}
-	return &RunDir{Path: dir, StateDir: states, pid: f}, nil
+	rd.States, rd.StateDir = states, states.Name()
+	return nil
 }
 
-// makeStateDir creates the workers' state folder: sticky and writable by
-// all, so a worker that dropped to its job's user can replace its own
-// file and no other; only reachable through the 0700 rundir, by
-// descriptors the workers opened before dropping.
-func makeStateDir(dir string) error {
-	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
-		return fmt.Errorf("state folder %s: %w", dir, err)
+// tighten takes group and other access away from the rundir (through its
+// descriptor): the workers folder in it is writable by all.
+func (rd *RunDir) tighten() error {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(rd.dir.Fd()), &st); err != nil {
+		return fmt.Errorf("rundir %s: %w", rd.Path, err)
 	}
-	if err := os.Chmod(dir, worker.StateDirMode); err != nil {
-		return fmt.Errorf("state folder %s: %w", dir, err)
+	if st.Mode&0o077 == 0 {
+		return nil
+	}
+	if err := unix.Fchmod(int(rd.dir.Fd()), st.Mode&0o700); err != nil {
+		return fmt.Errorf("rundir %s: chmod: %w", rd.Path, err)
 	}
 	return nil
 }
 
+// openRegularAt opens name in dir without following a symlink or blocking
+// on a FIFO, and accepts only a regular file of ours with one link (a
+// hard link to another file would make us write that file).
+func openRegularAt(dir *os.File, name string, flags int, mode uint32) (*os.File, error) {
+	path := filepath.Join(dir.Name(), name)
+	fd, err := unix.Openat(int(dir.Fd()), name, flags|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, mode)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	switch {
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+		err = errors.New("not a regular file")
+	case st.Uid != uint32(os.Geteuid()):
+		err = fmt.Errorf("owned by uid %d", st.Uid)
+	case st.Nlink != 1:
+		err = fmt.Errorf("has %d hard links", st.Nlink)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w; remove it", path, err)
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// makeStateDir creates the workers' state folder in the rundir: sticky
+// and writable by all, so a worker that dropped to its job's user can
+// replace its own file and no other; only reachable through the 0700
+// rundir, by descriptors the workers opened before dropping. An existing
+// one must be a real folder of ours; its mode is set through its
+// descriptor.
+func makeStateDir(rundir *os.File) (*os.File, error) {
+	path := filepath.Join(rundir.Name(), stateDirName)
+	if err := unix.Mkdirat(int(rundir.Fd()), stateDirName, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+		return nil, fmt.Errorf("state folder %s: %w", path, err)
+	}
+	fd, err := unix.Openat(int(rundir.Fd()), stateDirName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("state folder %s: %w; remove it", path, err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("state folder %s: %w", path, err)
+	}
+	if st.Uid != uint32(os.Geteuid()) {
+		f.Close()
+		return nil, fmt.Errorf("state folder %s: owned by uid %d, not %d; remove it", path, st.Uid, os.Geteuid())
+	}
+	if err := unix.Fchmod(fd, uint32(worker.StateDirMode.Perm())|unix.S_ISVTX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("state folder %s: chmod: %w", path, err)
+	}
+	return f, nil
+}
+
 // Release removes the pid file and drops the lock.
-func (r *RunDir) Release() {
-	os.Remove(r.pid.Name())
-	r.pid.Close()
+func (rd *RunDir) Release() {
+	unix.Unlinkat(int(rd.dir.Fd()), pidFile, 0)
+	rd.close()
+}
+
+func (rd *RunDir) close() {
+	for _, f := range []*os.File{rd.pid, rd.States, rd.dir} {
+		if f != nil {
+			f.Close()
+		}
+	}
 }

@@ -54,7 +54,13 @@ func Serve(o ServeOptions) int {
 		fmt.Fprintf(o.Stderr, "taskmaster: warning: %s\n", e)
 		log.Logf("WARN", "%s", e)
 	}
-	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir})
+	// Nothing starts while a previous master's workers still run.
+	var longest time.Duration
+	for _, prog := range cfg.Programs {
+		longest = max(longest, prog.StopTime)
+	}
+	gen := waitPrevious(rd.States, log, o.Stderr, longest+DefaultShutdownGrace, DefaultShutdownGrace)
+	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir, States: rd.States, Generation: gen})
 	ctl, err := Listen(s, cfg.Global.Socket)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)

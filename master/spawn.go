@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"syscall"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/taskmaster/taskmaster/config"
 	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/worker"
 )
 
 // sendTimeout bounds a write to a worker. A worker that does not read for
@@ -36,19 +36,26 @@ func workerEnv() []string {
 // the loop goroutine, except conn (the reader and writer goroutines') and
 // proc (guarded by procMu: it appears after an asynchronous start).
 type workerProc struct {
-	s       *Supervisor
-	p       *Process
-	procMu  sync.Mutex
-	proc    *os.Process // nil until started
-	killed  bool        // kill asked before proc existed
-	conn    *ipc.Conn
-	out     chan outgoing // the writer's queue; closed when the worker is gone
-	ready   bool
-	pending int                   // Starts not yet answered by Started or SpawnError
-	tails   []func(*ipc.TailData) // Tails not yet answered, in order
-	clears  []func(*ipc.Cleared)  // Clears not yet answered, in order
-	dead    bool                  // reaped
-	broken  string
+	s      *Supervisor
+	p      *Process
+	procMu sync.Mutex
+	proc   *os.Process // nil until started
+	killed bool        // kill asked before proc existed
+	conn   *ipc.Conn
+	out    chan outgoing // the writer's queue; closed when the worker is gone
+	gen    int64         // its state file's generation
+	// readyTimer kills it if Ready does not come in time; stopped at
+	// Ready so an idle master is not woken for nothing.
+	readyTimer Timer
+	uid        int // the ids its Ready must report
+	gid        int
+	ready      bool
+	failed     string                // the reason a Failed gave: the set-up failed
+	pending    int                   // Starts not yet answered by Started or SpawnError
+	tails      []func(*ipc.TailData) // Tails not yet answered, in order
+	clears     []func(*ipc.Cleared)  // Clears not yet answered, in order
+	dead       bool                  // reaped
+	broken     string
 }
 
 // outgoing is a message for a worker and descriptors to pass with it; the
@@ -67,21 +74,47 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 	if err != nil {
 		return nil, err
 	}
-	wp := &workerProc{s: s, p: p, conn: conn, out: make(chan outgoing, 32)}
-	s.workers[wp] = true
-	wp.out <- outgoing{m: s.spec(p)}
+	wp := s.newWorkerProc(p, conn, 32)
+	if dir := s.opts.States; dir != nil {
+		// A file left by a worker of another user could not be replaced
+		// by this one (the folder is sticky); a new worker writes anew.
+		worker.RemoveState(dir, p.Name, wp.gen)
+	}
+	wp.out <- outgoing{m: s.spec(p, wp.gen)}
 	s.goSafe(func() { wp.launch(child, p.Name) })
 	return wp, nil
+}
+
+// newWorkerProc registers the master side of a new worker for p and gives
+// it until ReadyTimeout to report Ready: a worker stuck in its set-up (an
+// open(2) that blocks, say) would otherwise hold the slot in STARTING and
+// every stop and shutdown with it.
+func (s *Supervisor) newWorkerProc(p *Process, conn *ipc.Conn, queue int) *workerProc {
+	wp := &workerProc{s: s, p: p, conn: conn, out: make(chan outgoing, queue), gen: s.nextGeneration()}
+	wp.uid, wp.gid = wantIDs(p.Program)
+	s.workers[wp] = true
+	d := s.opts.ReadyTimeout
+	wp.readyTimer = s.AfterFunc(d, func() {
+		s.Post(func() {
+			if !wp.ready && !wp.dead {
+				wp.kill(fmt.Sprintf("did not get ready within %s", d))
+			}
+		})
+	})
+	return wp
+}
+
+// nextGeneration numbers a new writer of state files: above every
+// generation this master or a previous one used (see ipc.Spec.Generation).
+// Loop only.
+func (s *Supervisor) nextGeneration() int64 {
+	s.generation = max(s.generation+1, time.Now().UnixNano())
+	return s.generation
 }
 
 // launch creates the worker process, then serves its socket.
 func (wp *workerProc) launch(child *os.File, name string) {
 	s := wp.s
-	if dir := s.opts.StateDir; dir != "" {
-		// A file left by a worker of another user could not be replaced
-		// by this one (the folder is sticky); a new worker writes anew.
-		os.Remove(filepath.Join(dir, name+".json"))
-	}
 	s.spawning <- struct{}{}
 	proc, err := startWorker(s.opts.Exe, name, child)
 	<-s.spawning
@@ -121,6 +154,16 @@ func startWorker(exe, name string, child *os.File) (*os.Process, error) {
 	return proc, nil
 }
 
+// pid is the worker process's pid, 0 before it exists.
+func (wp *workerProc) pid() int {
+	wp.procMu.Lock()
+	defer wp.procMu.Unlock()
+	if wp.proc == nil {
+		return 0
+	}
+	return wp.proc.Pid
+}
+
 // signalKill kills the worker process, now or as soon as it exists.
 func (wp *workerProc) signalKill() {
 	wp.procMu.Lock()
@@ -141,7 +184,7 @@ func baseEnv(prog *config.Program) []string {
 	return os.Environ()
 }
 
-func (s *Supervisor) spec(p *Process) *ipc.Spec {
+func (s *Supervisor) spec(p *Process, gen int64) *ipc.Spec {
 	prog := p.Program
 	keys := make([]string, 0, len(prog.Env))
 	for k := range prog.Env {
@@ -160,7 +203,7 @@ func (s *Supervisor) spec(p *Process) *ipc.Spec {
 		StderrMaxBytes: prog.StderrMaxBytes, StderrBackups: prog.StderrBackups,
 		SharedLogs: prog.NumProcs > 1, TTY: prog.TTY,
 		StopSignal: int(prog.StopSignal), StopTimeMs: prog.StopTime.Milliseconds(),
-		StateDir: s.opts.StateDir,
+		StateDir: s.opts.StateDir, Generation: gen,
 	}
 }
 
@@ -169,7 +212,16 @@ func (wp *workerProc) Start() {
 	wp.send(&ipc.Start{})
 }
 
+// Stop stops the job. A worker that is not ready yet has no job: it is
+// killed at once rather than left to finish a set-up that may never end.
 func (wp *workerProc) Stop(sig syscall.Signal, timeout time.Duration) {
+	if !wp.ready {
+		if wp.broken == "" {
+			wp.broken = "stopped before it was ready"
+		}
+		wp.signalKill()
+		return
+	}
 	wp.send(&ipc.Stop{Signal: int(sig), TimeoutMs: timeout.Milliseconds()})
 }
 
@@ -265,8 +317,14 @@ func (wp *workerProc) read() {
 		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 			break
 		}
+		if errors.Is(err, syscall.ECONNRESET) {
+			// The worker exited with orders unread (its set-up failed):
+			// the kernel reports that first, then still delivers what it
+			// sent before (its Failed), then EOF.
+			continue
+		}
 		if _, transport := errors.AsType[*net.OpError](err); transport {
-			why := fmt.Sprintf("its socket failed: %v", err)
+			why := fmt.Sprintf("socket failed: %v", err)
 			wp.s.Post(func() { wp.kill(why) })
 			break // nothing more will come
 		}
@@ -292,12 +350,12 @@ func (wp *workerProc) handle(m ipc.Message) {
 	current := p.w == Worker(wp)
 	switch m := m.(type) {
 	case *ipc.Ready:
-		if wp.ready {
-			wp.kill("sent Ready twice")
+		wp.onReady(m)
+	case *ipc.Started:
+		if !wp.ready {
+			wp.kill("sent Started before Ready")
 			return
 		}
-		wp.ready = true
-	case *ipc.Started:
 		if !wp.answer(m) || m.Pid <= 0 || (current && p.pid != 0) {
 			wp.kill(fmt.Sprintf("unexpected Started pid %d", m.Pid))
 			return
@@ -306,6 +364,10 @@ func (wp *workerProc) handle(m ipc.Message) {
 			p.OnStarted(m.Pid, time.UnixMilli(m.UnixMs))
 		}
 	case *ipc.SpawnError:
+		if !wp.ready {
+			wp.kill("sent SpawnError before Ready")
+			return
+		}
 		if !wp.answer(m) {
 			wp.kill("unexpected SpawnError")
 			return
@@ -320,9 +382,14 @@ func (wp *workerProc) handle(m ipc.Message) {
 		}
 		p.OnExited(Exit{Pid: m.Pid, Code: m.Code, Signal: syscall.Signal(m.Signal), Killed: m.Killed})
 	case *ipc.Failed:
-		if current {
-			p.OnWorkerFailed(m.Reason)
+		if wp.ready {
+			wp.kill("sent Failed after Ready")
+			return
 		}
+		// The worker exits after Failed; gone reports it to the slot once
+		// it is reaped, so its job can never outlive the report.
+		wp.failed = m.Reason
+		wp.signalKill()
 	case *ipc.TailData:
 		if len(wp.tails) == 0 || len(m.Data) > ipc.MaxPacket || m.Offset < 0 || m.Next < m.Offset+int64(len(m.Data)) {
 			wp.kill("unexpected TailData")
@@ -346,6 +413,35 @@ func (wp *workerProc) handle(m ipc.Message) {
 	}
 }
 
+// onReady checks the worker's own word on who it became against what it
+// was asked to become: a worker that dropped to other ids than its Spec
+// said (or did not drop) must not run a job.
+func (wp *workerProc) onReady(m *ipc.Ready) {
+	if wp.ready {
+		wp.kill("sent Ready twice")
+		return
+	}
+	if m.UID != wp.uid || m.GID != wp.gid {
+		wp.kill(fmt.Sprintf("reported uid %d gid %d, not uid %d gid %d", m.UID, m.GID, wp.uid, wp.gid))
+		return
+	}
+	wp.ready = true
+	wp.readyTimer.Stop()
+}
+
+// wantIDs are the ids a worker for prog must report in its Ready: the
+// program's user and group, or the master's own.
+func wantIDs(prog *config.Program) (uid, gid int) {
+	uid, gid = prog.UID, prog.GID
+	if uid < 0 {
+		uid = os.Getuid()
+	}
+	if gid < 0 {
+		gid = os.Getgid()
+	}
+	return uid, gid
+}
+
 // answer accounts for a reply to a Start; false if none was asked for.
 func (wp *workerProc) answer(ipc.Message) bool {
 	if wp.pending == 0 {
@@ -356,9 +452,12 @@ func (wp *workerProc) answer(ipc.Message) bool {
 }
 
 // gone runs once the worker process has been reaped, or could not be
-// started (failed says why: for the slot, a spawn error).
-func (wp *workerProc) gone(state *os.ProcessState, failed string) {
+// started (launchErr says why). For its slot, a worker that never got
+// ready is a spawn error (BACKOFF, then FATAL); one lost later takes its
+// job with it.
+func (wp *workerProc) gone(state *os.ProcessState, launchErr string) {
 	wp.dead = true
+	wp.readyTimer.Stop()
 	close(wp.out)
 	for _, reply := range wp.tails {
 		reply(nil)
@@ -368,17 +467,34 @@ func (wp *workerProc) gone(state *os.ProcessState, failed string) {
 	}
 	wp.tails, wp.clears = nil, nil
 	delete(wp.s.workers, wp)
-	why := wp.broken
-	if failed != "" && wp.p.w == Worker(wp) {
-		wp.s.log.Write(wp.p.Name, Event{Msg: failed, Err: true})
-		wp.p.OnWorkerFailed(failed)
-	} else if wp.p.w == Worker(wp) {
-		if why == "" {
-			why = fmt.Sprintf("worker %s", exitText(state))
+	p := wp.p
+	if p.w == Worker(wp) {
+		switch {
+		case launchErr != "":
+			wp.s.log.Write(p.Name, Event{Msg: launchErr, Err: true})
+			p.OnWorkerFailed(launchErr)
+		case !wp.ready:
+			p.OnWorkerFailed(wp.setupFailure(state))
+		default:
+			why := wp.broken
+			if why == "" {
+				why = fmt.Sprintf("worker %s", exitText(state))
+			}
+			p.OnWorkerLost(why)
 		}
-		wp.p.OnWorkerLost(why)
 	}
 	wp.s.checkShutdown()
+}
+
+// setupFailure says why a worker ended before it was ready.
+func (wp *workerProc) setupFailure(state *os.ProcessState) string {
+	switch {
+	case wp.failed != "":
+		return wp.failed
+	case wp.broken != "":
+		return "worker " + wp.broken
+	}
+	return fmt.Sprintf("worker %s before it was ready", exitText(state))
 }
 
 func exitText(st *os.ProcessState) string {

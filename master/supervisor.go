@@ -1,6 +1,7 @@
 package master
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -27,10 +28,29 @@ type Options struct {
 	// StateDir is RUNDIR/workers, where workers keep state files; "":
 	// none. A reload cannot move the rundir, so it holds for the run.
 	StateDir string
+	// States is that folder, open: the master records there the state of
+	// a slot that has no worker to do it. nil: no records.
+	States *os.File
+	// Generation is the highest state-file generation seen at start (a
+	// previous master's): every writer this master makes is above it.
+	Generation int64
+	// ReadyTimeout bounds a worker's set-up: one not Ready by then is
+	// killed and its slot gets a spawn error. 0: DefaultReadyTimeout.
+	ReadyTimeout time.Duration
+	// ShutdownGrace is what a shutdown allows beyond the longest stoptime
+	// before it kills the workers left, and again before it gives up on
+	// them. 0: DefaultShutdownGrace.
+	ShutdownGrace time.Duration
 	// OnPanic runs before a panic in any of the master's goroutines takes
 	// the process down (the shell restores the terminal there).
 	OnPanic func()
 }
+
+// Defaults of the Options' bounds.
+const (
+	DefaultReadyTimeout  = 10 * time.Second
+	DefaultShutdownGrace = 5 * time.Second
+)
 
 // Supervisor owns every Process. All its state is touched only by the loop
 // goroutine (Run); other goroutines reach it through Post and do.
@@ -65,6 +85,12 @@ type Supervisor struct {
 	done     bool
 	// closed is closed when Run returns: later Posts are dropped.
 	closed chan struct{}
+	// life is cancelled when Run returns: it ends commands that would
+	// otherwise go on (tail -f), so the master exits promptly.
+	life   context.Context
+	finish context.CancelFunc
+	// generation is the last state-file generation handed out.
+	generation int64
 }
 
 // New builds a Supervisor for cfg. Nothing starts until Run.
@@ -75,19 +101,27 @@ func New(cfg *config.Config, log *EventLog, opts Options) *Supervisor {
 	if opts.Exe == "" {
 		opts.Exe = "/proc/self/exe"
 	}
+	if opts.ReadyTimeout <= 0 {
+		opts.ReadyTimeout = DefaultReadyTimeout
+	}
+	if opts.ShutdownGrace <= 0 {
+		opts.ShutdownGrace = DefaultShutdownGrace
+	}
 	s := &Supervisor{
 		cfg: cfg, clock: opts.Clock, log: log, opts: opts,
-		procs:    map[string]*Process{},
-		progs:    map[string][]*Process{},
-		reloads:  make(chan struct{}, 1),
-		posts:    make(chan func(), 1024),
-		workers:  map[*workerProc]bool{},
-		watch:    map[*Process][]func(*Process) bool{},
-		closed:   make(chan struct{}),
-		notify:   cfg.Global.Notify,
-		subs:     map[chan string]bool{},
-		spawning: make(chan struct{}, runtime.GOMAXPROCS(0)),
+		procs:      map[string]*Process{},
+		progs:      map[string][]*Process{},
+		reloads:    make(chan struct{}, 1),
+		posts:      make(chan func(), 1024),
+		workers:    map[*workerProc]bool{},
+		watch:      map[*Process][]func(*Process) bool{},
+		closed:     make(chan struct{}),
+		notify:     cfg.Global.Notify,
+		subs:       map[chan string]bool{},
+		spawning:   make(chan struct{}, runtime.GOMAXPROCS(0)),
+		generation: opts.Generation,
 	}
+	s.life, s.finish = context.WithCancel(context.Background())
 	if opts.Load == nil {
 		opts.Load = func() (*config.Config, error) { return config.Load(cfg.Path) }
 	}
@@ -140,6 +174,7 @@ func (s *Supervisor) Run() {
 		s.runWatchers()
 	}
 	close(s.closed)
+	s.finish()
 	s.log.Logf("INFO", "shutdown complete")
 }
 
@@ -161,7 +196,14 @@ func (s *Supervisor) do(f func()) bool {
 	case <-done:
 		return true
 	case <-s.closed:
-		return false
+		// f may have been the last thing the loop ran (a shutdown with
+		// nothing to wait for): it closed done before closed.
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
 	}
 }
 
@@ -198,6 +240,9 @@ func (s *Supervisor) Changed(p *Process, from State, ev Event) {
 			default:
 			}
 		}
+	}
+	if from != p.state && p.w == nil {
+		s.record(p)
 	}
 	if len(s.watch[p]) > 0 && !slices.Contains(s.later, p) {
 		s.later = append(s.later, p)
@@ -252,13 +297,48 @@ func (s *Supervisor) beginShutdown() chan struct{} {
 	}
 	s.shutdown = make(chan struct{})
 	s.log.Logf("INFO", "shutdown requested")
+	var longest time.Duration
 	for _, p := range s.order {
+		longest = max(longest, p.Program.StopTime)
 		if p.state.active() || p.state == Stopping {
 			p.Stop()
 		}
 	}
+	// Whatever a worker does, the shutdown ends: past the longest
+	// stoptime and a grace its worker is killed, and a grace later the
+	// master stops waiting for it.
+	grace := s.opts.ShutdownGrace
+	s.AfterFunc(longest+grace, func() { s.Post(s.killLeftWorkers) })
+	s.AfterFunc(longest+2*grace, func() { s.Post(s.abandonWorkers) })
 	s.checkShutdown()
 	return s.shutdown
+}
+
+// killLeftWorkers SIGKILLs the workers a shutdown is still waiting for
+// (their jobs die with them: PR_SET_PDEATHSIG).
+func (s *Supervisor) killLeftWorkers() {
+	if s.done {
+		return
+	}
+	for wp := range s.workers {
+		s.log.Write(wp.p.Name, Event{Msg: "killing worker: still there after stoptime at shutdown", Pid: wp.p.pid, Warn: true})
+		wp.signalKill()
+	}
+}
+
+// abandonWorkers ends a shutdown that workers still hold (a process the
+// kernel will not let die): they are named in the log and left.
+func (s *Supervisor) abandonWorkers() {
+	if s.done {
+		return
+	}
+	var pids []string
+	for wp := range s.workers {
+		pids = append(pids, fmt.Sprintf("%s (pid %d)", wp.p.Name, wp.pid()))
+	}
+	slices.Sort(pids)
+	s.log.Logf("ERROR", "shutdown: gave up waiting for %d workers: %s", len(pids), strings.Join(pids, ", "))
+	s.finishShutdown()
 }
 
 func (s *Supervisor) checkShutdown() {
@@ -268,6 +348,10 @@ func (s *Supervisor) checkShutdown() {
 	if len(s.workers) > 0 || slices.ContainsFunc(s.order, func(p *Process) bool { return p.w != nil }) {
 		return
 	}
+	s.finishShutdown()
+}
+
+func (s *Supervisor) finishShutdown() {
 	s.done = true
 	close(s.shutdown)
 }

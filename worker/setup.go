@@ -46,7 +46,7 @@ func setup(spec *ipc.Spec) (*worker, error) {
 	if err := w.openOutputs(id); err != nil {
 		return nil, err
 	}
-	if w.state, err = openStateFile(spec.StateDir, spec.Name, w.notice); err != nil {
+	if w.state, err = openStateFile(spec.StateDir, spec.Name, spec.Generation, w.notice); err != nil {
 		return nil, err
 	}
 	if err := dropPrivileges(id); err != nil {

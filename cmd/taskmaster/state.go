@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/taskmaster/taskmaster/config"
 	"github.com/taskmaster/taskmaster/worker"
@@ -29,43 +31,62 @@ func runState(args []string, stdout, stderr io.Writer) int {
 		}
 		rundir = g.RunDir
 	}
-	states, err := worker.ReadStates(filepath.Join(rundir, "workers"))
+	dir := filepath.Join(rundir, "workers")
+	states, bad, err := worker.ReadStates(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "taskmaster state: %v\n", err)
 		return exitFailure
 	}
+	for _, e := range bad {
+		fmt.Fprintf(stderr, "taskmaster state: %s\n", printable(e.Error()))
+	}
 	if len(states) == 0 {
-		fmt.Fprintf(stdout, "no state files in %s\n", filepath.Join(rundir, "workers"))
+		fmt.Fprintf(stdout, "no state files in %s\n", dir)
 		return exitOK
 	}
 	for _, st := range states {
-		fmt.Fprintln(stdout, stateLine(st, workerAlive(st.WorkerPid)))
+		fmt.Fprintln(stdout, stateLine(st, st.WorkerAlive()))
 	}
 	return exitOK
 }
 
 // stateLine is one state file as a status line. A worker that is gone
-// makes its file stale: a record of the past, not the present.
+// makes its file stale: a record of the past, not the present. A record
+// with no worker is the master's, for a slot that had none. The text came
+// from workers that run next to jobs: control characters are escaped so
+// nothing in it reaches the terminal as a sequence.
 func stateLine(st worker.State, alive bool) string {
 	var desc []string
 	if st.Pid > 0 {
 		desc = append(desc, fmt.Sprintf("pid %d", st.Pid))
 	}
-	desc = append(desc, fmt.Sprintf("worker %d", st.WorkerPid))
+	if st.WorkerPid > 0 {
+		desc = append(desc, fmt.Sprintf("worker %d", st.WorkerPid))
+	}
 	if st.Error != "" {
 		desc = append(desc, st.Error)
 	}
 	if t, err := time.Parse(time.RFC3339, st.UpdatedAt); err == nil {
 		desc = append(desc, "updated "+t.Local().Format("Jan 02 15:04:05"))
 	}
-	if !alive {
+	if st.WorkerPid > 0 && !alive {
 		desc = append(desc, "STALE: worker gone")
 	}
-	return strings.TrimRight(fmt.Sprintf("%-32s %-10s%s", st.Name, st.State, strings.Join(desc, ", ")), " ")
+	line := fmt.Sprintf("%-32s %-10s%s", printable(st.Name), printable(st.State), printable(strings.Join(desc, ", ")))
+	return strings.TrimRight(line, " ")
 }
 
-// workerAlive reports whether pid is still a tm-worker.
-func workerAlive(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return err == nil && strings.HasPrefix(string(b), "tm-worker\x00")
+// printable escapes control characters (as strconv.Quote would) and
+// keeps the rest.
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
