@@ -88,10 +88,13 @@ programs:
     cmd: sleep 1000
     stdout: {{DIR}}/link.log
     startretries: 0
+    autostart: false
 `)
-	// A log path that is a symlink: the worker refuses it in its set-up.
-	os.Symlink("/nonexistent/out.log", filepath.Join(dir, "link.log"))
 	m := launch(t, dir, cfg, nil, "-c", cfg, "--no-shell")
+	// A log path that became a symlink after the config was read (check
+	// refuses one it sees): the worker refuses it in its set-up.
+	os.Symlink("/nonexistent/out.log", filepath.Join(dir, "link.log"))
+	m.ctl("start", "nolog")
 	m.waitState("quick", "FATAL", nil)
 	m.waitState("nolog", "FATAL", nil)
 	var out string
