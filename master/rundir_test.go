@@ -4,14 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
-	"syscall"
 	"testing"
+
+	"github.com/taskmaster/taskmaster/worker/testuser"
 )
 
 // A fresh rundir is created 0700 with a 1733 workers folder and our pid;
@@ -100,44 +98,23 @@ func (v *victims) untouched() {
 	}
 }
 
-var userSeq atomic.Int32
-
-// localUser is a throwaway user (prefix tmrd), removed at cleanup; the
-// test skips, loudly, when not root.
+// localUser is a throwaway user, removed at cleanup; the test skips,
+// loudly, when not root.
 type localUser struct {
-	t        *testing.T
-	name     string
-	uid, gid int
+	t *testing.T
+	*testuser.User
 }
 
 func newLocalUser(t *testing.T) *localUser {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("SKIP: playing another local user against root's rundir needs root")
-	}
-	name := fmt.Sprintf("tmrd%d%c", os.Getpid()%100000, 'a'+userSeq.Add(1)%26)
-	if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/false", name).CombinedOutput(); err != nil {
-		t.Skipf("SKIP: useradd: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("userdel", name).Run() })
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lu := &localUser{t: t, name: name}
-	lu.uid, _ = strconv.Atoi(u.Uid)
-	lu.gid, _ = strconv.Atoi(u.Gid)
-	return lu
+	return &localUser{t: t, User: testuser.New(t, "rd", testuser.Options{})}
 }
 
 // run runs a command as the user, as the attacker would.
 func (u *localUser) run(args ...string) {
 	u.t.Helper()
-	cmd := exec.Command(args[0], args[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(u.uid), Gid: uint32(u.gid)}}
-	cmd.Dir = "/"
-	if out, err := cmd.CombinedOutput(); err != nil {
-		u.t.Fatalf("as %s: %v: %v\n%s", u.name, args, err, out)
+	if out, err := u.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+		u.t.Fatalf("as %s: %v: %v\n%s", u.Name, args, err, out)
 	}
 }
 
@@ -189,7 +166,7 @@ func TestRunDirOfAnotherUserRefused(t *testing.T) {
 	dir := filepath.Join(shared(t), "run")
 	u.run("/bin/mkdir", "-m", "0700", dir)
 	u.plant(dir, v)
-	wantRefused(t, dir, fmt.Sprintf("rundir %s: owned by uid %d, not 0; remove it or chown root %s && chmod 700 %s", dir, u.uid, dir, dir))
+	wantRefused(t, dir, fmt.Sprintf("rundir %s: owned by uid %d, not 0; remove it or chown root %s && chmod 700 %s", dir, u.UID, dir, dir))
 	v.untouched()
 }
 
@@ -239,7 +216,7 @@ func TestRunDirParentsChecked(t *testing.T) {
 	u.run("/bin/mkdir", "-m", "0777", users)
 	inUsers := filepath.Join(users, "run")
 	os.Mkdir(inUsers, 0o700)
-	wantRefused(t, inUsers, fmt.Sprintf("folder %s is owned by uid %d, who could move it away", users, u.uid))
+	wantRefused(t, inUsers, fmt.Sprintf("folder %s is owned by uid %d, who could move it away", users, u.UID))
 
 	open := filepath.Join(base, "open")
 	os.Mkdir(open, 0o755)
@@ -258,7 +235,7 @@ func TestRunDirParentsChecked(t *testing.T) {
 	v := newVictims(t)
 	link := filepath.Join(sticky, "link")
 	u.run("/bin/ln", "-s", filepath.Dir(v.folder), link)
-	wantRefused(t, filepath.Join(link, "run"), fmt.Sprintf("%s is a symlink owned by uid %d", link, u.uid))
+	wantRefused(t, filepath.Join(link, "run"), fmt.Sprintf("%s is a symlink owned by uid %d", link, u.UID))
 	if _, err := os.Lstat(filepath.Join(filepath.Dir(v.folder), "run")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("a rundir was created through the user's symlink")
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/worker/testuser"
 )
 
 // mergeBomb is issue 10's config bomb: nine levels of nine merges, so the
@@ -148,14 +148,7 @@ func TestCtlWithBrokenConfig(t *testing.T) {
 // master, running as root, warns about the secrets it would otherwise
 // pass on, naming them and the programs, never their values.
 func TestClearEnvKeepsMasterSecrets(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("SKIP: running jobs as another user needs root")
-	}
-	name := fmt.Sprintf("tmcf%d", os.Getpid()%100000)
-	if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
-		t.Skipf("SKIP: useradd: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("userdel", name).Run() })
+	name := testuser.New(t, "cf", testuser.Options{Shell: "/bin/sh"}).Name
 	t.Setenv("DB_PASSWORD", "hunter2-tmcf")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "aws-tmcf")
 	// A clean environment does not carry the harness's marker: the config

@@ -4,14 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taskmaster/taskmaster/worker/testuser"
 )
 
 func readStateFile(t *testing.T, dir, name string) map[string]any {
@@ -196,15 +195,8 @@ programs:
 // Root only: jobs run as the configured user, and the control socket
 // refuses that user even when it can reach the socket.
 func TestRunAsUserAndPeerCredentials(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("SKIP: running jobs as another user needs root")
-	}
-	name := fmt.Sprintf("tme%d", os.Getpid()%100000)
-	if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
-		t.Skipf("SKIP: useradd: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("userdel", name).Run() })
-	u, _ := user.Lookup(name)
+	u := testuser.New(t, "fa", testuser.Options{Shell: "/bin/sh"})
+	name, uid, gid := u.Name, strconv.Itoa(u.UID), strconv.Itoa(u.GID)
 	m := startMaster(t, `
 programs:
   web:
@@ -216,7 +208,7 @@ programs:
 `)
 	in := m.waitState("web", "RUNNING", nil)
 	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", in.Pid))
-	for _, want := range []string{"Uid:\t" + strings.Repeat(u.Uid+"\t", 3) + u.Uid, "Gid:\t" + strings.Repeat(u.Gid+"\t", 3) + u.Gid, "NoNewPrivs:\t1"} {
+	for _, want := range []string{"Uid:\t" + strings.Repeat(uid+"\t", 3) + uid, "Gid:\t" + strings.Repeat(gid+"\t", 3) + gid, "NoNewPrivs:\t1"} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("job status lacks %q:\n%s", want, b)
 		}
@@ -228,16 +220,11 @@ programs:
 	os.Chmod(filepath.Join(m.dir, "run"), 0o755)
 	sock := filepath.Join(m.dir, "run", "taskmaster.sock")
 	os.Chmod(sock, 0o666)
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	cmd := exec.Command(binary, "ctl", "-s", sock, "status")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	cmd.Dir = "/"
-	out, err := cmd.CombinedOutput()
+	out, err := u.Command(binary, "ctl", "-s", sock, "status").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "permission denied") {
 		t.Fatalf("ctl as %s: %v %q", name, err, out)
 	}
-	if !strings.Contains(m.log(), fmt.Sprintf("control: refused uid %d", uid)) {
+	if !strings.Contains(m.log(), "control: refused uid "+uid) {
 		t.Fatalf("refusal not logged")
 	}
 }

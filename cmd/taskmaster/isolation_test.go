@@ -4,21 +4,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
-)
 
-// isoUsers numbers the throwaway users of this file's tests.
-var isoUsers atomic.Int32
+	"github.com/taskmaster/taskmaster/worker/testuser"
+)
 
 // jobUser returns the `user:` line that runs a job as a throwaway user
 // when the tests run as root, and that user's uid; it removes the user at
@@ -31,21 +28,8 @@ func jobUser(t *testing.T) (line string, uid int) {
 		t.Log("not root: the job runs as the tests' own user")
 		return "", os.Getuid()
 	}
-	name := fmt.Sprintf("tmiso%d%d", os.Getpid()%100000, isoUsers.Add(1))
-	if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/false", "--home-dir", "/nonexistent", name).CombinedOutput(); err != nil {
-		t.Fatalf("useradd: %v %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("userdel", name).CombinedOutput(); err != nil {
-			t.Errorf("userdel %s: %v %s", name, err, out)
-		}
-	})
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	return "    user: " + name + "\n", uid
+	u := testuser.New(t, "iso", testuser.Options{Home: "/nonexistent"})
+	return "    user: " + u.Name + "\n", u.UID
 }
 
 // attackScript is the job of a user who wants root's terminal: it tries

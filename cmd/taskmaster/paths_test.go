@@ -4,39 +4,18 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taskmaster/taskmaster/worker/testuser"
 )
 
 // These tests play a job's user U (or the job itself) against the paths
 // root opens for it: log files, the event log, tail and clear (issue 10,
 // points 3, 4 and 9).
-
-// pathsUser creates a throwaway user for one test and removes it at
-// cleanup; it skips, loudly, where that needs root.
-func pathsUser(t *testing.T, tag string) (name string, uid, gid int) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("SKIP: playing a job's user against root needs root (run `make test` as root)")
-	}
-	name = fmt.Sprintf("tmpth%d%s", os.Getpid()%100000, tag)
-	if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/sh", name).CombinedOutput(); err != nil {
-		t.Skipf("SKIP: useradd: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("userdel", name).Run() })
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	return name, uid, gid
-}
 
 // attack is the stage of one attack: U, a folder DIR where DIR/A and
 // DIR/A/logs are U's, and DIR/root a root-only folder holding a root-only
@@ -50,8 +29,8 @@ type attack struct {
 
 func newAttack(t *testing.T, tag string) attack {
 	t.Helper()
-	name, uid, gid := pathsUser(t, tag)
-	a := attack{user: name, dir: t.TempDir(), secret: "root-only secret\n"}
+	u := testuser.New(t, "pth"+tag, testuser.Options{Shell: "/bin/sh"})
+	a := attack{user: u.Name, dir: t.TempDir(), secret: "root-only secret\n"}
 	for d := a.dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
 		os.Chmod(d, 0o755)
 	}
@@ -60,7 +39,7 @@ func newAttack(t *testing.T, tag string) attack {
 		if err := os.Mkdir(p, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		os.Chown(p, uid, gid)
+		os.Chown(p, u.UID, u.GID)
 	}
 	if err := os.Mkdir(filepath.Join(a.dir, "root"), 0o700); err != nil {
 		t.Fatal(err)

@@ -2,37 +2,14 @@ package safepath
 
 import (
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
-)
 
-// throwaway creates a user for the test and removes it at cleanup; it
-// skips, loudly, where that needs root.
-func throwaway(t *testing.T) (uid, gid int) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("SKIP: tests that play another user need root (run `make test` as root)")
-	}
-	name := fmt.Sprintf("tmpth%d", os.Getpid()%100000)
-	if out, err := exec.Command("useradd", "--no-create-home", "--shell", "/bin/false", "--home-dir", "/nonexistent", name).CombinedOutput(); err != nil {
-		t.Skipf("SKIP: useradd: %v %s", err, out)
-	}
-	t.Cleanup(func() { exec.Command("userdel", name).Run() })
-	u, err := user.Lookup(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ = strconv.Atoi(u.Uid)
-	gid, _ = strconv.Atoi(u.Gid)
-	return uid, gid
-}
+	"github.com/taskmaster/taskmaster/worker/testuser"
+)
 
 // mkdir makes a folder with exactly mode (no umask).
 func mkdir(t *testing.T, p string, mode os.FileMode) string {
@@ -185,7 +162,8 @@ func TestDirRename(t *testing.T) {
 // As root for a user U: U's folder is untrusted. A link there is not
 // followed; an existing file there must be U's; a file created is U's.
 func TestUserFolder(t *testing.T) {
-	uid, gid := throwaway(t)
+	tu := testuser.New(t, "sp", testuser.Options{Home: "/nonexistent"})
+	uid, gid := tu.UID, tu.GID
 	u := Owner{UID: uid, GID: gid}
 	top := t.TempDir()
 	os.Chmod(top, 0o755)
@@ -243,7 +221,8 @@ func TestUserFolder(t *testing.T) {
 // A sticky world-writable folder (/tmp): entries of root and the caller
 // are trusted, other users' are not, as protected_symlinks decides.
 func TestStickyFolder(t *testing.T) {
-	uid, gid := throwaway(t)
+	tu := testuser.New(t, "sp", testuser.Options{Home: "/nonexistent"})
+	uid, gid := tu.UID, tu.GID
 	top := t.TempDir()
 	os.Chmod(top, 0o755)
 	tmp := mkdir(t, filepath.Join(top, "tmp"), os.ModeSticky|0o777)
