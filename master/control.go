@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/worker/safepath"
 )
 
 // Control serves `taskmaster ctl` on a unix seqpacket socket of mode 0600.
@@ -27,7 +28,7 @@ type Control struct {
 // openFolder), so no other user can move the socket away or put theirs in
 // its place; what is replaced must be a socket of ours.
 func Listen(s *Supervisor, path string) (*Control, error) {
-	dir, err := openFolder(filepath.Dir(path), "control socket folder", safeFolder)
+	dir, err := openFolder(filepath.Dir(path), "control socket folder", safepath.Safe)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/worker"
+	"github.com/taskmaster/taskmaster/worker/safepath"
 )
 
 // RunDir is the master's claim on its rundir: taskmaster.pid, held under
@@ -41,7 +42,7 @@ const (
 // it, and locks its pid file. If another master holds it, the error names
 // that master's pid.
 func LockRunDir(dir string) (*RunDir, error) {
-	d, err := openFolder(dir, "rundir", ownFolder)
+	d, err := openFolder(dir, "rundir", safepath.Own)
 	if err != nil {
 		return nil, err
 	}

@@ -41,18 +41,51 @@ type Dir struct {
 	caller int
 }
 
-// OpenDir resolves the folder at p; a relative p is taken from the
-// working folder, but still walked from "/".
-func OpenDir(p string) (*Dir, error) {
+// Rule is what a walk requires of the folders it goes through.
+type Rule uint8
+
+const (
+	// Lenient refuses no folder: each gets its trust, and Dir.Open decides
+	// file by file (a job's log may live in its user's folders).
+	Lenient Rule = iota
+	// Safe: every folder on the way and the folder asked for must be one
+	// only root and the caller control (trusted, or sticky and the next
+	// entry root's or the caller's). The control socket's folder.
+	Safe
+	// Own: as Safe on the way; the folder asked for must be the caller's
+	// and writable by neither its group nor others. The rundir.
+	Own
+)
+
+// Options say how OpenDirWith resolves a folder.
+type Options struct {
+	// Create makes each missing folder on the way, mode 0700 (under the
+	// umask), with mkdirat in the folder the walk holds.
+	Create bool
+	// Require refuses, with an *UntrustedError, the first folder that
+	// breaks the rule, before anything in it is looked at or created.
+	Require Rule
+}
+
+// OpenDir resolves the folder at p, refusing no folder (Lenient); a
+// relative p is taken from the working folder, but still walked from "/".
+func OpenDir(p string) (*Dir, error) { return OpenDirWith(p, Options{}) }
+
+// OpenDirWith resolves the folder at p as opts say.
+func OpenDirWith(p string, opts Options) (*Dir, error) {
 	p, err := filepath.Abs(p)
 	if err != nil {
 		return nil, err
 	}
-	w := &walker{caller: os.Geteuid()}
+	w := &walker{caller: os.Geteuid(), opts: opts}
 	if err := w.push("/"); err != nil {
 		return nil, err
 	}
-	if err := w.walk(p); err != nil {
+	err = w.walk(p)
+	if err == nil {
+		err = w.judgeLast()
+	}
+	if err != nil {
 		w.closeAll()
 		return nil, err
 	}
@@ -79,6 +112,20 @@ func Open(p string, flags int, perm uint32, owner Owner) (*os.File, error) {
 
 // Close releases the folder.
 func (d *Dir) Close() error { return unix.Close(d.fd) }
+
+// Path is the folder's path as walked: through the links followed.
+func (d *Dir) Path() string { return d.path }
+
+// File opens the folder itself for reading ("." in it: the same folder,
+// whatever its path has become), for what an O_PATH descriptor cannot do:
+// fchmod, getdents, flock. It is named by Path.
+func (d *Dir) File() (*os.File, error) {
+	fd, err := unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: d.path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), d.path), nil
+}
 
 // Open opens the regular file name in d. flags are os.OpenFile's; with
 // O_CREATE a missing file is created with perm (under the umask) and given

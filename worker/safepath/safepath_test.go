@@ -249,3 +249,101 @@ func TestStickyFolder(t *testing.T) {
 		t.Fatalf("the user's own file: %v", err)
 	}
 }
+
+// refusal is the walk's refusal in err, or fails the test.
+func refusal(t *testing.T, err error) *UntrustedError {
+	t.Helper()
+	var u *UntrustedError
+	if !errors.As(err, &u) {
+		t.Fatalf("got %v, want an *UntrustedError", err)
+	}
+	return u
+}
+
+// With Create, missing folders are made 0700 on the way; the folder is
+// the caller's to fchmod through File.
+func TestOpenDirCreates(t *testing.T) {
+	top := t.TempDir()
+	p := filepath.Join(top, "a", "b")
+	d, err := OpenDirWith(p, Options{Create: true, Require: Own})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	for _, q := range []string{filepath.Join(top, "a"), p} {
+		if fi, err := os.Lstat(q); err != nil || fi.Mode() != os.ModeDir|0o700 {
+			t.Fatalf("%s: %v %v", q, fi.Mode(), err)
+		}
+	}
+	f, err := d.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Name() != p || f.Chmod(0o750) != nil {
+		t.Fatalf("File %s cannot be chmod'ed", f.Name())
+	}
+	if _, err := OpenDir(filepath.Join(top, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("without Create: %v", err)
+	}
+}
+
+// Under a Require rule the first folder that someone other than root and
+// the caller controls stops the walk, named with its owner and why, and
+// nothing is created in or below it; the last folder is judged by the
+// rule's own clause.
+func TestRequireRefuses(t *testing.T) {
+	uid, gid := throwaway(t)
+	top := t.TempDir()
+	os.Chmod(top, 0o755)
+	create := Options{Create: true, Require: Safe}
+
+	open := mkdir(t, filepath.Join(top, "open"), 0o777)
+	_, err := OpenDirWith(filepath.Join(open, "a", "b"), create)
+	if u := refusal(t, err); u.Path != open || u.Reason != OthersWrite || u.Perm != 0o777 || u.Last || !errors.Is(err, ErrUntrustedFolder) {
+		t.Fatalf("a folder others write: %+v", u)
+	}
+	if _, err := os.Lstat(filepath.Join(open, "a")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a folder was created in a folder others write")
+	}
+
+	tmp := mkdir(t, filepath.Join(top, "tmp"), os.ModeSticky|0o777)
+	theirs := mkdir(t, filepath.Join(tmp, "theirs"), 0o755)
+	os.Chown(theirs, uid, gid)
+	_, err = OpenDirWith(filepath.Join(theirs, "run"), create)
+	if u := refusal(t, err); u.Path != theirs || u.Reason != OtherOwner || u.UID != uint32(uid) {
+		t.Fatalf("another user's folder: %+v", u)
+	}
+	link := filepath.Join(tmp, "link")
+	os.Symlink(top, link)
+	os.Lchown(link, uid, gid)
+	_, err = OpenDirWith(filepath.Join(link, "run"), create)
+	if u := refusal(t, err); u.Path != link || u.Reason != OtherLink || u.UID != uint32(uid) || !errors.Is(err, ErrUntrustedLink) {
+		t.Fatalf("another user's link: %+v", u)
+	}
+	if _, err := os.Lstat(filepath.Join(top, "run")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("a folder was created through another user's link")
+	}
+
+	// The last folder: Safe takes a sticky one, Own wants it the
+	// caller's and closed to group and others.
+	d, err := OpenDirWith(tmp, Options{Require: Safe})
+	if err != nil {
+		t.Fatalf("a sticky folder under Safe: %v", err)
+	}
+	d.Close()
+	_, err = OpenDirWith(tmp, Options{Require: Own})
+	if u := refusal(t, err); u.Path != tmp || u.Reason != OthersWrite || !u.Last {
+		t.Fatalf("a sticky folder under Own: %+v", u)
+	}
+	_, err = OpenDirWith(theirs, Options{Require: Own})
+	if u := refusal(t, err); u.Path != theirs || u.Reason != OtherOwner || !u.Last || u.UID != uint32(uid) {
+		t.Fatalf("another user's folder under Own: %+v", u)
+	}
+	// Lenient (the logs' walk) refuses no folder.
+	if d, err := OpenDir(theirs); err != nil {
+		t.Fatalf("lenient: %v", err)
+	} else {
+		d.Close()
+	}
+}
