@@ -293,7 +293,8 @@ func TestOpenDirCreates(t *testing.T) {
 // nothing is created in or below it; the last folder is judged by the
 // rule's own clause.
 func TestRequireRefuses(t *testing.T) {
-	uid, gid := throwaway(t)
+	tu := testuser.New(t, "sp", testuser.Options{Home: "/nonexistent"})
+	uid, gid := tu.UID, tu.GID
 	top := t.TempDir()
 	os.Chmod(top, 0o755)
 	create := Options{Create: true, Require: Safe}
