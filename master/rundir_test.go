@@ -189,7 +189,7 @@ func TestRunDirSymlinksNotFollowed(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	os.Mkdir(dir, 0o700)
 	os.Symlink(v.file, filepath.Join(dir, "taskmaster.pid"))
-	wantRefused(t, dir, "taskmaster.pid")
+	wantRefused(t, dir, "taskmaster.pid: is a symbolic link")
 	v.untouched()
 
 	os.Remove(filepath.Join(dir, "taskmaster.pid"))
