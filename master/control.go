@@ -5,14 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
-	"path/filepath"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/taskmaster/taskmaster/ipc"
-	"github.com/taskmaster/taskmaster/worker/safepath"
+	"github.com/taskmaster/taskmaster/master/localsock"
 )
 
 // Control serves `taskmaster ctl` on a unix seqpacket socket of mode 0600.
@@ -23,75 +19,15 @@ type Control struct {
 	ln *net.UnixListener
 }
 
-// Listen creates the control socket at path, replacing a stale one. The
-// socket's folder must be one only root and this uid control (see
-// openFolder), so no other user can move the socket away or put theirs in
-// its place; what is replaced must be a socket of ours.
+// Listen creates the control socket at path (see localsock.Listen: a
+// folder only root and this uid control, mode 0600, a stale socket of
+// ours replaced).
 func Listen(s *Supervisor, path string) (*Control, error) {
-	dir, err := openFolder(filepath.Dir(path), "control socket folder", safepath.Safe)
+	ln, err := localsock.Listen("unixpacket", path, "control socket")
 	if err != nil {
 		return nil, err
 	}
-	defer dir.Close()
-	name := filepath.Base(path)
-	// The pid-file lock proves no other master uses this rundir, so an
-	// existing socket is a leftover of a crash.
-	if err := removeStaleSocket(dir, name, path); err != nil {
-		return nil, err
-	}
-	ln, err := net.ListenUnix("unixpacket", &net.UnixAddr{Name: path, Net: "unixpacket"})
-	if err != nil {
-		return nil, fmt.Errorf("control socket %s: %w", path, err)
-	}
-	if err := chmodSocket(dir, name, path); err != nil {
-		ln.Close()
-		return nil, err
-	}
-	ln.SetUnlinkOnClose(true)
 	return &Control{s: s, ln: ln}, nil
-}
-
-// removeStaleSocket removes name from dir if it is a socket of ours; any
-// other file there is refused, not removed.
-func removeStaleSocket(dir *os.File, name, path string) error {
-	var st unix.Stat_t
-	err := unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW)
-	if errors.Is(err, unix.ENOENT) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("control socket %s: %w", path, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFSOCK || st.Uid != uint32(os.Geteuid()) {
-		return fmt.Errorf("control socket %s: exists and is not a socket of uid %d; remove it", path, os.Geteuid())
-	}
-	if err := unix.Unlinkat(int(dir.Fd()), name, 0); err != nil && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("control socket %s: remove the stale one: %w", path, err)
-	}
-	return nil
-}
-
-// chmodSocket makes the new socket 0600. A socket's descriptor does not
-// carry its file's mode, so the file is opened O_PATH|O_NOFOLLOW in its
-// checked folder and changed through /proc/self/fd, never by its path.
-// (Until then the peer-credential check refuses anyone else anyway.)
-func chmodSocket(dir *os.File, name, path string) error {
-	fd, err := unix.Openat(int(dir.Fd()), name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return fmt.Errorf("control socket %s: %w", path, err)
-	}
-	defer unix.Close(fd)
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return fmt.Errorf("control socket %s: %w", path, err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFSOCK {
-		return fmt.Errorf("control socket %s: replaced by something else after bind", path)
-	}
-	if err := unix.Chmod(fmt.Sprintf("/proc/self/fd/%d", fd), 0o600); err != nil {
-		return fmt.Errorf("control socket %s: chmod: %w", path, err)
-	}
-	return nil
 }
 
 // Serve accepts connections until Close.
@@ -118,7 +54,7 @@ func (c *Control) serve(conn *ipc.Conn) {
 	if err != nil {
 		return
 	}
-	if cred.Uid != 0 && int(cred.Uid) != os.Getuid() {
+	if !localsock.PeerAllowed(cred) {
 		c.s.log.Logf("WARN", "control: refused uid %d (pid %d)", cred.Uid, cred.Pid)
 		// Read the request first: closing a socket with unread data resets
 		// it, and the client would lose the refusal.

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/taskmaster/taskmaster/master/localsock"
 	"github.com/taskmaster/taskmaster/worker"
 	"github.com/taskmaster/taskmaster/worker/safepath"
 )
@@ -18,7 +19,7 @@ import (
 // an exclusive lock for the master's life.
 //
 // Invariant: everything in it was opened through the rundir's descriptor,
-// after openFolder proved that only root and this uid control the rundir
+// after localsock.OpenFolder proved that only root and this uid control the rundir
 // and every folder above it; nothing is ever opened, created, chmod'ed or
 // removed through a path another user could redirect (issue 10, point 2:
 // a pre-created rundir with symlinks in it made root truncate and chmod
@@ -42,7 +43,7 @@ const (
 // it, and locks its pid file. If another master holds it, the error names
 // that master's pid.
 func LockRunDir(dir string) (*RunDir, error) {
-	d, err := openFolder(dir, "rundir", safepath.Own)
+	d, err := localsock.OpenFolder(dir, "rundir", safepath.Own)
 	if err != nil {
 		return nil, err
 	}
