@@ -28,7 +28,7 @@ type fakeBackend struct {
 // newFake has: cat (RUNNING, a log), web:web_00 and web:web_01 (a group
 // of two, stopped), bad (FATAL with a spawn error), crash (fails its
 // start), and a main log.
-func newFake(t *testing.T) *fakeBackend {
+func newFake(t testing.TB) *fakeBackend {
 	dir := t.TempDir()
 	start := time.Now().Add(-(26*time.Hour + 3*time.Minute + 4*time.Second))
 	f := &fakeBackend{dir: dir, stdin: map[string]string{}, state: StateServing, added: map[string]bool{}}
@@ -46,7 +46,7 @@ func newFake(t *testing.T) *fakeBackend {
 	return f
 }
 
-func write(t *testing.T, path, s string) {
+func write(t testing.TB, path, s string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
 		t.Fatal(err)

@@ -192,3 +192,7 @@ func readAll(t *testing.T, resp *http.Response) string {
 		}
 	}
 }
+
+func newRequest(method, url, body string) (*http.Request, error) {
+	return http.NewRequest(method, url, strings.NewReader(body))
+}
