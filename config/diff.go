@@ -155,5 +155,7 @@ func diffGlobal(a, b Global) []string {
 	add("history", a.History == b.History)
 	add("detachkey", slices.Equal(a.DetachKey, b.DetachKey))
 	add("notify", a.Notify == b.Notify)
+	add("xmlrpc", a.XMLRPC == b.XMLRPC)
+	add("inet", (a.Inet == nil && b.Inet == nil) || (a.Inet != nil && b.Inet != nil && *a.Inet == *b.Inet))
 	return keys
 }

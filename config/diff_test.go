@@ -67,6 +67,7 @@ programs:
   same: {cmd: "sleep 10"}
 `, nil, nil},
 		{"global", "taskmaster: {logfile: other.log, notify: false}\n" + base, nil, []string{"logfile", "notify"}},
+		{"xml-rpc", "taskmaster: {xmlrpc: none, inet: {listen: \"127.0.0.1:9001\"}}\n" + base, nil, []string{"xmlrpc", "inet"}},
 	}
 	old := parseTest(t, base)
 	for _, c := range cases {

@@ -165,6 +165,10 @@ func dumpConfig(c *Config) string {
 	fmt.Fprintf(&b, "dir: %s\n", c.Dir)
 	fmt.Fprintf(&b, "global.logfile: %s\nglobal.rundir: %s\nglobal.socket: %s\n", g.LogFile, g.RunDir, g.Socket)
 	fmt.Fprintf(&b, "global.history: %s\nglobal.detachkey: % x\nglobal.notify: %v\n", g.History, g.DetachKey, g.Notify)
+	fmt.Fprintf(&b, "global.xmlrpc: %q\n", g.XMLRPC)
+	if g.Inet != nil {
+		fmt.Fprintf(&b, "global.inet: %s user %q password %q\n", g.Inet.Listen, g.Inet.Username, g.Inet.Password)
+	}
 	for _, name := range c.Order {
 		dumpProgram(&b, c.Programs[name])
 	}

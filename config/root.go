@@ -44,6 +44,7 @@ func defaultGlobal(dir, home string) Global {
 		Notify:    true,
 	}
 	g.Socket = filepath.Join(g.RunDir, "taskmaster.sock")
+	g.XMLRPC = filepath.Join(g.RunDir, "supervisor.sock")
 	g.History = filepath.Join(g.RunDir, "history")
 	if home != "" {
 		g.History = filepath.Join(home, ".taskmaster_history")
@@ -58,10 +59,12 @@ var globalFields = []field[*Global]{
 	{"history", func(d *decoder, g *Global, v value) { d.history(g, v) }},
 	{"detachkey", func(d *decoder, g *Global, v value) { d.detachKey(g, v) }},
 	{"notify", func(d *decoder, g *Global, v value) { set(d.boolean(v))(&g.Notify) }},
+	{"xmlrpc", func(d *decoder, g *Global, v value) { d.xmlrpcSocket(g, v) }},
+	{"inet", func(d *decoder, g *Global, v value) { d.inet(g, v) }},
 }
 
 // decodeGlobal decodes `taskmaster:`; null means all defaults. The socket
-// default follows rundir, so it is derived after the other keys.
+// defaults follow rundir, so they are derived after the other keys.
 func (d *decoder) decodeGlobal(c *Config, v value) {
 	entries, ok := d.mapping(v, true)
 	if !ok {
@@ -72,6 +75,11 @@ func (d *decoder) decodeGlobal(c *Config, v value) {
 		c.Global.Socket = filepath.Join(c.Global.RunDir, "taskmaster.sock")
 	} else if dir := filepath.Dir(c.Global.Socket); dir != c.Global.RunDir {
 		d.checkDir(e.val, dir) // the rundir is created at start; another folder must exist
+	}
+	if e, ok := byKey["xmlrpc"]; !ok {
+		c.Global.XMLRPC = filepath.Join(c.Global.RunDir, "supervisor.sock")
+	} else if dir := filepath.Dir(c.Global.XMLRPC); c.Global.XMLRPC != "" && dir != c.Global.RunDir {
+		d.checkDir(e.val, dir)
 	}
 	if _, ok := byKey["history"]; !ok && d.env.Home == "" {
 		c.Global.History = filepath.Join(c.Global.RunDir, "history")

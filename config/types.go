@@ -32,6 +32,8 @@ type Global struct {
 	History   string // default ~/.taskmaster_history ("~/" expanded), RunDir/history when no home is known
 	DetachKey []byte // default {0x1d} ("^]"); "ctrl-p,ctrl-q" gives {0x10, 0x11}
 	Notify    bool   // default true
+	XMLRPC    string // supervisor's XML-RPC API on a unix socket; default RunDir/supervisor.sock, "" for `none`
+	Inet      *Inet  // supervisor's XML-RPC API over TCP; default nil (off)
 }
 
 // AutoRestart is a program's restart policy.

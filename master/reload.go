@@ -100,7 +100,7 @@ func (s *Supervisor) refuse(plan config.Plan) error {
 		return errors.New("shutting down")
 	}
 	for _, k := range plan.Global {
-		if k == "rundir" || k == "socket" {
+		if k == "rundir" || k == "socket" || k == "xmlrpc" || k == "inet" {
 			return fmt.Errorf("taskmaster.%s changed: restart taskmaster to use it", k)
 		}
 	}
