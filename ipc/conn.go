@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -136,8 +137,12 @@ func (c *Conn) Close() error { return c.uc.Close() }
 func (c *Conn) CloseWrite() error { return c.uc.CloseWrite() }
 
 // Peer returns the credentials of the process at the other end.
-func (c *Conn) Peer() (*unix.Ucred, error) {
-	raw, err := c.uc.SyscallConn()
+func (c *Conn) Peer() (*unix.Ucred, error) { return PeerCred(c.uc) }
+
+// PeerCred returns the credentials of the process at the other end of a
+// unix socket connection (SO_PEERCRED: who connected, not who writes now).
+func PeerCred(c syscall.Conn) (*unix.Ucred, error) {
+	raw, err := c.SyscallConn()
 	if err != nil {
 		return nil, err
 	}

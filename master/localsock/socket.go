@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -85,24 +84,6 @@ func chmodSocket(dir *os.File, name, path, what string) error {
 		return fmt.Errorf("%s %s: chmod: %w", what, path, err)
 	}
 	return nil
-}
-
-// PeerCred returns the credentials of the process at the other end of a
-// unix socket connection (SO_PEERCRED: who connected, not who writes now).
-func PeerCred(c syscall.Conn) (*unix.Ucred, error) {
-	raw, err := c.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	var cred *unix.Ucred
-	var serr error
-	err = raw.Control(func(fd uintptr) {
-		cred, serr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return cred, serr
 }
 
 // PeerAllowed reports whether a peer of these credentials may use the

@@ -2,8 +2,31 @@ package xmlrpc
 
 import "strconv"
 
-// args reads a call's parameters; the first mismatch is kept as an
-// INCORRECT_PARAMETERS fault and later reads return zero values.
+// fits reports whether params have the types of the signature, as the
+// readers below take them: call checks it first, so methods read their
+// parameters without checking them again.
+func fits(types []string, params []any) bool {
+	for i := range params {
+		a := &args{p: params}
+		switch types[i] {
+		case "string":
+			a.str(i)
+		case "int":
+			a.int(i)
+		case "boolean":
+			a.flag(i, false)
+		case "array":
+			a.list(i)
+		}
+		if a.err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// args reads a call's parameters, whose types fits checked; a mismatch
+// (a bug) is kept as an INCORRECT_PARAMETERS fault and reads zero values.
 type args struct {
 	p   []any
 	err *Fault

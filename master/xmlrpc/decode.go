@@ -116,25 +116,29 @@ func (p *parser) element() (xml.Token, error) {
 }
 
 // open expects <name>.
-func (p *parser) open(name string) error {
-	t, err := p.element()
-	if err != nil {
-		return err
-	}
-	if s, ok := t.(xml.StartElement); !ok || s.Name.Local != name {
-		return fmt.Errorf("want <%s>, got %s", name, describe(t))
-	}
-	return nil
-}
+func (p *parser) open(name string) error { return p.expect(name, false) }
 
 // close expects </name>, after white space only.
-func (p *parser) close(name string) error {
+func (p *parser) close(name string) error { return p.expect(name, true) }
+
+func (p *parser) expect(name string, end bool) error {
 	t, err := p.element()
 	if err != nil {
 		return err
 	}
-	if e, ok := t.(xml.EndElement); !ok || e.Name.Local != name {
-		return fmt.Errorf("want </%s>, got %s", name, describe(t))
+	var got string
+	switch t := t.(type) {
+	case xml.StartElement:
+		got = "<" + t.Name.Local + ">"
+	case xml.EndElement:
+		got = "</" + t.Name.Local + ">"
+	}
+	want := "<" + name + ">"
+	if end {
+		want = "</" + name + ">"
+	}
+	if got != want {
+		return fmt.Errorf("want %s, got %s", want, describe(t))
 	}
 	return nil
 }
@@ -226,28 +230,38 @@ func (p *parser) call() (*Call, error) {
 // params reads param* up to </params>.
 func (p *parser) params() ([]any, error) {
 	out := []any{}
-	for {
-		t, err := p.element()
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := t.(xml.EndElement); ok {
-			return out, nil // the decoder checks that it is </params>
-		}
-		if t.(xml.StartElement).Name.Local != "param" {
-			return nil, fmt.Errorf("want <param>, got %s", describe(t))
-		}
+	err := p.children("param", func() error {
 		if err := p.open("value"); err != nil {
-			return nil, err
+			return err
 		}
 		v, err := p.value(1)
 		if err != nil {
-			return nil, err
-		}
-		if err := p.close("param"); err != nil {
-			return nil, err
+			return err
 		}
 		out = append(out, v)
+		return p.close("param")
+	})
+	return out, err
+}
+
+// children reads elements named tag up to the end tag of the element
+// just opened (the decoder checks that the end tag matches), each read
+// by each after its start tag.
+func (p *parser) children(tag string, each func() error) error {
+	for {
+		t, err := p.element()
+		if err != nil {
+			return err
+		}
+		if _, ok := t.(xml.EndElement); ok {
+			return nil
+		}
+		if t.(xml.StartElement).Name.Local != tag {
+			return fmt.Errorf("want <%s>, got %s", tag, describe(t))
+		}
+		if err := each(); err != nil {
+			return err
+		}
 	}
 }
 
@@ -323,22 +337,13 @@ func (p *parser) array(depth int) (any, error) {
 		return nil, err
 	}
 	out := []any{}
-	for {
-		t, err := p.element()
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := t.(xml.EndElement); ok {
-			break // </data>, as the decoder checks
-		}
-		if t.(xml.StartElement).Name.Local != "value" {
-			return nil, fmt.Errorf("want <value>, got %s", describe(t))
-		}
+	err := p.children("value", func() error {
 		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, v)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, p.close("array")
 }
@@ -346,34 +351,24 @@ func (p *parser) array(depth int) (any, error) {
 // strct reads member* </struct>; each member is <name> then <value>.
 func (p *parser) strct(depth int) (any, error) {
 	out := map[string]any{}
-	for {
-		t, err := p.element()
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := t.(xml.EndElement); ok {
-			return out, nil
-		}
-		if t.(xml.StartElement).Name.Local != "member" {
-			return nil, fmt.Errorf("want <member>, got %s", describe(t))
-		}
+	err := p.children("member", func() error {
 		if err := p.open("name"); err != nil {
-			return nil, err
+			return err
 		}
 		name, err := p.text()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := p.open("value"); err != nil {
-			return nil, err
+			return err
 		}
-		v, err := p.value(depth + 1)
-		if err != nil {
-			return nil, err
+		if out[name], err = p.value(depth + 1); err != nil {
+			return err
 		}
-		if err := p.close("member"); err != nil {
-			return nil, err
-		}
-		out[name] = v
+		return p.close("member")
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }

@@ -29,7 +29,7 @@
 //     strings are "" or "none", ints are clamped to int32, and log data
 //     that XML 1.0 cannot carry is replaced by U+FFFD;
 //   - on a unix socket only root and the master's uid are served
-//     (localsock.PeerAllowed, as the ctl socket); on TCP, with Auth,
+//     (localsock.PeerAllowed on SO_PEERCRED, as the ctl socket); on TCP, with Auth,
 //     every request needs HTTP Basic credentials (401 with realm
 //     "default"), a wrong password is logged through Options.Logf;
 //   - a held answer (start/stop with wait, a log stream) ends when its

@@ -83,9 +83,6 @@ func tailFile(f *os.File, offset, length int64) []any {
 
 func (s *Server) readLog(_ context.Context, a *args) (any, error) {
 	offset, length := a.int(0), a.int(1)
-	if a.err != nil {
-		return nil, a.err
-	}
 	f, err := s.b.OpenLog("", LogMain)
 	if err != nil {
 		return nil, faultOf(err, "")
@@ -103,12 +100,9 @@ func (s *Server) clearLog(context.Context, *args) (any, error) {
 
 // processLog opens a process's log after supervisor's name checks.
 func (s *Server) processLog(name string, log Log) (*os.File, error) {
-	p, err := lookup(s.b.Processes(), name)
+	p, err := s.process(name)
 	if err != nil {
 		return nil, err
-	}
-	if p == nil {
-		return nil, fault(BadName, name)
 	}
 	f, err := s.b.OpenLog(p.Namespec(), log)
 	if err != nil {
@@ -120,9 +114,6 @@ func (s *Server) processLog(name string, log Log) (*os.File, error) {
 func (s *Server) readProcessLog(log Log) func(context.Context, *args) (any, error) {
 	return func(_ context.Context, a *args) (any, error) {
 		name, offset, length := a.str(0), a.int(1), a.int(2)
-		if a.err != nil {
-			return nil, a.err
-		}
 		f, err := s.processLog(name, log)
 		if err != nil {
 			return nil, err
@@ -137,9 +128,6 @@ func (s *Server) readProcessLog(log Log) func(context.Context, *args) (any, erro
 func (s *Server) tailProcessLog(log Log) func(context.Context, *args) (any, error) {
 	return func(_ context.Context, a *args) (any, error) {
 		name, offset, length := a.str(0), a.int(1), a.int(2)
-		if a.err != nil {
-			return nil, a.err
-		}
 		f, err := s.processLog(name, log)
 		var fl *Fault
 		if errors.As(err, &fl) && fl.Code == NoFile {

@@ -31,12 +31,12 @@ func (s *Server) methods() map[string]*method {
 		"supervisor.reloadConfig":         {fn: s.reloadConfig, sig: []string{"array"}, help: "Reload the configuration: [[added, changed, removed]] group names."},
 		"supervisor.addProcessGroup":      {fn: s.addGroup, min: 1, max: 1, sig: []string{"boolean", "string"}, help: "Update the config for a running process from config file."},
 		"supervisor.removeProcessGroup":   {fn: s.removeGroup, min: 1, max: 1, sig: []string{"boolean", "string"}, help: "Remove a stopped process from the active configuration."},
-		"supervisor.startProcess":         {fn: s.startProcess, min: 1, max: 2, sig: []string{"boolean", "string", "boolean"}, help: "Start a process"},
-		"supervisor.startProcessGroup":    {fn: s.startProcessGroup, min: 1, max: 2, sig: []string{"array", "string", "boolean"}, help: "Start all processes in the group named 'name'"},
-		"supervisor.startAllProcesses":    {fn: s.startAllProcesses, max: 1, sig: []string{"array", "boolean"}, help: "Start all processes listed in the configuration file"},
-		"supervisor.stopProcess":          {fn: s.stopProcess, min: 1, max: 2, sig: []string{"boolean", "string", "boolean"}, help: "Stop a process named by name"},
-		"supervisor.stopProcessGroup":     {fn: s.stopProcessGroup, min: 1, max: 2, sig: []string{"array", "string", "boolean"}, help: "Stop all processes in the process group named 'name'"},
-		"supervisor.stopAllProcesses":     {fn: s.stopAllProcesses, max: 1, sig: []string{"array", "boolean"}, help: "Stop all processes in the process list"},
+		"supervisor.startProcess":         {fn: s.byName(s.startAction), min: 1, max: 2, sig: []string{"boolean", "string", "boolean"}, help: "Start a process"},
+		"supervisor.startProcessGroup":    {fn: s.byGroup(s.startAction), min: 1, max: 2, sig: []string{"array", "string", "boolean"}, help: "Start all processes in the group named 'name'"},
+		"supervisor.startAllProcesses":    {fn: s.onAll(s.startAction), max: 1, sig: []string{"array", "boolean"}, help: "Start all processes listed in the configuration file"},
+		"supervisor.stopProcess":          {fn: s.byName(s.stopAction), min: 1, max: 2, sig: []string{"boolean", "string", "boolean"}, help: "Stop a process named by name"},
+		"supervisor.stopProcessGroup":     {fn: s.byGroup(s.stopAction), min: 1, max: 2, sig: []string{"array", "string", "boolean"}, help: "Stop all processes in the process group named 'name'"},
+		"supervisor.stopAllProcesses":     {fn: s.onAll(s.stopAction), max: 1, sig: []string{"array", "boolean"}, help: "Stop all processes in the process list"},
 		"supervisor.signalProcess":        {fn: s.signalProcess, min: 2, max: 2, sig: []string{"boolean", "string", "string"}, help: "Send an arbitrary UNIX signal to the process named by name"},
 		"supervisor.signalProcessGroup":   {fn: s.signalProcessGroup, min: 2, max: 2, sig: []string{"array", "string", "string"}, help: "Send a signal to all processes in the group named 'name'"},
 		"supervisor.signalAllProcesses":   {fn: s.signalAllProcesses, min: 1, max: 1, sig: []string{"array", "string"}, help: "Send a signal to all processes in the process list"},
@@ -86,8 +86,9 @@ func docOf(x *method) string {
 }
 
 // call runs one method: supervisor's traverse() (two dotted parts, none
-// starting with "_", else UNKNOWN_METHOD), the arity check (a Python
-// TypeError there: INCORRECT_PARAMETERS), and the mood gate of every
+// starting with "_", else UNKNOWN_METHOD), the check of the parameters'
+// number and types against the signature (INCORRECT_PARAMETERS, which is
+// what a Python TypeError there gives), and the mood gate of every
 // supervisor.* method (SHUTDOWN_STATE once the master is going down).
 func (s *Server) call(ctx context.Context, name string, params []any) (any, error) {
 	parts := strings.Split(name, ".")
@@ -98,7 +99,7 @@ func (s *Server) call(ctx context.Context, name string, params []any) (any, erro
 	if !ok {
 		return nil, fault(UnknownMethod)
 	}
-	if len(params) < m.min || len(params) > m.max {
+	if len(params) < m.min || len(params) > m.max || !fits(m.sig[1:], params) {
 		return nil, fault(IncorrectParameters)
 	}
 	if parts[0] == "supervisor" && s.b.State() < StateServing {
@@ -106,9 +107,6 @@ func (s *Server) call(ctx context.Context, name string, params []any) (any, erro
 	}
 	a := &args{p: params}
 	v, err := m.fn(ctx, a)
-	if a.err != nil {
-		return nil, a.err
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -131,14 +131,20 @@ func uptime(secs int) string {
 	return fmt.Sprintf("%d days, %s", days, hms)
 }
 
+// process is the one process name names: BAD_NAME for a group.
+func (s *Server) process(name string) (*Process, error) {
+	p, err := lookup(s.b.Processes(), name)
+	if err == nil && p == nil {
+		err = fault(BadName, name)
+	}
+	return p, err
+}
+
 func (s *Server) getProcessInfo(_ context.Context, a *args) (any, error) {
 	name := a.str(0)
-	p, err := lookup(s.b.Processes(), name)
+	p, err := s.process(name)
 	if err != nil {
 		return nil, err
-	}
-	if p == nil {
-		return nil, fault(BadName, name)
 	}
 	return info(p, time.Now()), nil
 }
@@ -375,60 +381,34 @@ func (s *Server) await(ctx context.Context, pending []Process, wait func(*Proces
 	return out
 }
 
-func (s *Server) startProcess(ctx context.Context, a *args) (any, error) {
-	name, wait := a.str(0), a.flag(1, true)
-	if a.err != nil {
-		return nil, a.err
+// byName makes startProcess and stopProcess: (name, wait=True) on one
+// process, or on a group for "g:*".
+func (s *Server) byName(act func(wait bool) action) func(context.Context, *args) (any, error) {
+	return func(ctx context.Context, a *args) (any, error) {
+		name, wait := a.str(0), a.flag(1, true)
+		return s.one(ctx, name, act(wait))
 	}
-	return s.one(ctx, name, s.startAction(wait))
 }
 
-func (s *Server) startProcessGroup(ctx context.Context, a *args) (any, error) {
-	name, wait := a.str(0), a.flag(1, true)
-	if a.err != nil {
-		return nil, a.err
+// byGroup makes startProcessGroup and stopProcessGroup: (name, wait=True).
+func (s *Server) byGroup(act func(wait bool) action) func(context.Context, *args) (any, error) {
+	return func(ctx context.Context, a *args) (any, error) {
+		name, wait := a.str(0), a.flag(1, true)
+		return s.many(ctx, s.b.Processes(), name, act(wait))
 	}
-	return s.many(ctx, s.b.Processes(), name, s.startAction(wait))
 }
 
-func (s *Server) startAllProcesses(ctx context.Context, a *args) (any, error) {
-	wait := a.flag(0, true)
-	if a.err != nil {
-		return nil, a.err
+// onAll makes startAllProcesses and stopAllProcesses: (wait=True).
+func (s *Server) onAll(act func(wait bool) action) func(context.Context, *args) (any, error) {
+	return func(ctx context.Context, a *args) (any, error) {
+		wait := a.flag(0, true)
+		return s.many(ctx, s.b.Processes(), "", act(wait))
 	}
-	return s.many(ctx, s.b.Processes(), "", s.startAction(wait))
-}
-
-func (s *Server) stopProcess(ctx context.Context, a *args) (any, error) {
-	name, wait := a.str(0), a.flag(1, true)
-	if a.err != nil {
-		return nil, a.err
-	}
-	return s.one(ctx, name, s.stopAction(wait))
-}
-
-func (s *Server) stopProcessGroup(ctx context.Context, a *args) (any, error) {
-	name, wait := a.str(0), a.flag(1, true)
-	if a.err != nil {
-		return nil, a.err
-	}
-	return s.many(ctx, s.b.Processes(), name, s.stopAction(wait))
-}
-
-func (s *Server) stopAllProcesses(ctx context.Context, a *args) (any, error) {
-	wait := a.flag(0, true)
-	if a.err != nil {
-		return nil, a.err
-	}
-	return s.many(ctx, s.b.Processes(), "", s.stopAction(wait))
 }
 
 // signalProcess: supervisor looks the name up before it reads the signal.
 func (s *Server) signalProcess(ctx context.Context, a *args) (any, error) {
 	name, sig := a.str(0), a.str(1)
-	if a.err != nil {
-		return nil, a.err
-	}
 	if _, err := lookup(s.b.Processes(), name); err != nil {
 		return nil, err
 	}
@@ -441,9 +421,6 @@ func (s *Server) signalProcess(ctx context.Context, a *args) (any, error) {
 
 func (s *Server) signalProcessGroup(ctx context.Context, a *args) (any, error) {
 	name, sig := a.str(0), a.str(1)
-	if a.err != nil {
-		return nil, a.err
-	}
 	procs := s.b.Processes()
 	if _, err := groupOf(procs, name); err != nil {
 		return nil, err
@@ -457,9 +434,6 @@ func (s *Server) signalProcessGroup(ctx context.Context, a *args) (any, error) {
 
 func (s *Server) signalAllProcesses(ctx context.Context, a *args) (any, error) {
 	sig := a.str(0)
-	if a.err != nil {
-		return nil, a.err
-	}
 	act, err := s.signalAction(sig)
 	if err != nil {
 		return nil, err
@@ -469,15 +443,9 @@ func (s *Server) signalAllProcesses(ctx context.Context, a *args) (any, error) {
 
 func (s *Server) sendProcessStdin(_ context.Context, a *args) (any, error) {
 	name, chars := a.str(0), a.str(1)
-	if a.err != nil {
-		return nil, a.err
-	}
-	p, err := lookup(s.b.Processes(), name)
+	p, err := s.process(name)
 	if err != nil {
 		return nil, err
-	}
-	if p == nil {
-		return nil, fault(BadName, name)
 	}
 	if p.PID == 0 || p.State == StateStopping {
 		return nil, fault(NotRunning, name)
@@ -490,15 +458,9 @@ func (s *Server) sendProcessStdin(_ context.Context, a *args) (any, error) {
 
 func (s *Server) clearProcessLogs(_ context.Context, a *args) (any, error) {
 	name := a.str(0)
-	if a.err != nil {
-		return nil, a.err
-	}
-	p, err := lookup(s.b.Processes(), name)
+	p, err := s.process(name)
 	if err != nil {
 		return nil, err
-	}
-	if p == nil {
-		return nil, fault(BadName, name)
 	}
 	if err := s.b.ClearLogs(p.Namespec()); err != nil {
 		return nil, faultOf(err, name)
@@ -536,9 +498,6 @@ func (s *Server) reloadConfig(context.Context, *args) (any, error) {
 
 func (s *Server) addGroup(_ context.Context, a *args) (any, error) {
 	name := a.str(0)
-	if a.err != nil {
-		return nil, a.err
-	}
 	if err := s.b.AddGroup(name); err != nil {
 		return nil, faultOf(err, name)
 	}
@@ -547,9 +506,6 @@ func (s *Server) addGroup(_ context.Context, a *args) (any, error) {
 
 func (s *Server) removeGroup(_ context.Context, a *args) (any, error) {
 	name := a.str(0)
-	if a.err != nil {
-		return nil, a.err
-	}
 	if err := s.b.RemoveGroup(name); err != nil {
 		return nil, faultOf(err, name)
 	}

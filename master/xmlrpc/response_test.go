@@ -82,3 +82,13 @@ func TestUptime(t *testing.T) {
 		}
 	}
 }
+
+// Every method's signature names each parameter it accepts: call checks
+// the parameters against it.
+func TestSignaturesCoverParameters(t *testing.T) {
+	for name, m := range New(newFake(t), Options{}).table() {
+		if len(m.sig) != m.max+1 || m.min > m.max || !strings.Contains(m.help, "@return") {
+			t.Errorf("%s: sig %v for %d..%d parameters, help %q", name, m.sig, m.min, m.max, m.help)
+		}
+	}
+}

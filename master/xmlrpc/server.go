@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/taskmaster/taskmaster/ipc"
 	"github.com/taskmaster/taskmaster/master/localsock"
 )
 
@@ -160,7 +161,7 @@ func (s *Server) peerAllowed(r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	cred, err := localsock.PeerCred(uc)
+	cred, err := ipc.PeerCred(uc)
 	if err != nil {
 		return false
 	}

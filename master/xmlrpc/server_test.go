@@ -42,16 +42,7 @@ func serveUnix(t *testing.T, b Backend, log *logRecorder) (*Server, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(b, Options{Logf: log.logf})
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ln, nil) }()
-	t.Cleanup(func() {
-		s.Close()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return s, path
+	return serve(t, b, ln, nil, log), path
 }
 
 // serveTCP serves b on a loopback port with auth.
@@ -61,14 +52,21 @@ func serveTCP(t *testing.T, b Backend, auth *Auth, log *logRecorder) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	serve(t, b, ln, auth, log)
+	return ln.Addr().String()
+}
+
+func serve(t *testing.T, b Backend, ln net.Listener, auth *Auth, log *logRecorder) *Server {
 	s := New(b, Options{Logf: log.logf})
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln, auth) }()
 	t.Cleanup(func() {
 		s.Close()
-		<-done
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
 	})
-	return ln.Addr().String()
+	return s
 }
 
 // python runs testdata/client.py (or code given with -c) with a deadline.
