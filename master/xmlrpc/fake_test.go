@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -23,6 +24,7 @@ type fakeBackend struct {
 	stdin   map[string]string
 	state   ServerState
 	added   map[string]bool
+	hang    bool // a started process stays STARTING
 }
 
 // newFake has: cat (RUNNING, a log), web:web_00 and web:web_01 (a group
@@ -98,6 +100,9 @@ func (f *fakeBackend) Start(name string) error {
 		return ErrAlreadyStarted
 	}
 	p.State, p.SpawnErr = StateStarting, ""
+	if f.hang {
+		return nil
+	}
 	if name == "crash" {
 		f.later(name, 100*time.Millisecond, func(p *Process) { p.State, p.ExitStatus = StateBackoff, 1 })
 		return nil
@@ -128,6 +133,9 @@ func (f *fakeBackend) Signal(name string, sig syscall.Signal) error {
 }
 
 func (f *fakeBackend) WriteStdin(name string, data []byte) error {
+	if strings.HasPrefix(name, "web:") {
+		return fmt.Errorf("write %s: no stdin (tty: false, no stdin: pipe): %w", name, ErrNoFile)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stdin[name] += string(data)

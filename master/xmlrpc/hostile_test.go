@@ -202,3 +202,43 @@ func (c *chunkReader) expect(t *testing.T, want string) {
 	}
 	c.buf = c.buf[len(want):]
 }
+
+// A held answer (start with wait, here of a process that never gets to
+// RUNNING) ends when the server closes, instead of keeping its goroutine
+// and connection forever.
+func TestCloseEndsHeldAnswers(t *testing.T) {
+	f := newFake(t)
+	f.hang = true
+	s, path := serveUnix(t, f, &logRecorder{})
+	done := make(chan error, 1)
+	go func() {
+		body := `<methodCall><methodName>supervisor.startProcess</methodName><params><param><value>web:web_00</value></param></params></methodCall>`
+		resp, err := unixClient(path).Post("http://localhost/RPC2", "text/xml", strings.NewReader(body))
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p, _ := s.process("web:web_00")
+		if p.State == StateStarting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("web:web_00 never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case <-done:
+		t.Fatal("the answer came before RUNNING")
+	case <-time.After(300 * time.Millisecond):
+	}
+	s.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close left the held answer waiting")
+	}
+}

@@ -155,6 +155,7 @@ def main(mode, where):
     if time.time() - t0 < 0.15:
         raise AssertionError('startProcess did not wait for RUNNING')
     eq(sup.getProcessInfo('web:web_00')['statename'], 'RUNNING', 'started')
+    fault(sup.sendProcessStdin, 20, 'NO_FILE: web:web_00', 'web:web_00', 'x')
     fault(sup.startProcess, 40, 'ABNORMAL_TERMINATION: crash', 'crash')
     eq(sup.stopProcess('web:web_00', 0), True, 'stopProcess without wait (int 0)')
     eq(sup.getProcessInfo('web:web_00')['statename'], 'STOPPING', 'not waited')
