@@ -23,6 +23,9 @@ import (
 // so clients that parse it (Datadog: \d+\.\d+) are content.
 const DefaultVersion = "4.2.5-taskmaster"
 
+// bodyTimeout bounds the reading of a request's body.
+const bodyTimeout = 30 * time.Second
+
 // Options tune a Server. The zero value is usable.
 type Options struct {
 	Version        string // getSupervisorVersion; default DefaultVersion
@@ -210,7 +213,13 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 // rpc answers one methodCall. A request that is not one is a 400, as
 // supervisor answers; everything else is a 200 with a value or a fault.
 func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
+	// A body that trickles in may hold a connection for bodyTimeout at
+	// most; the deadline is lifted before the call, which may be held
+	// (start with wait) as long as the process takes.
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(bodyTimeout))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
