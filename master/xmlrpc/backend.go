@@ -15,7 +15,7 @@ import (
 type Backend interface {
 	// PID is the master's process id (getPID).
 	PID() int
-	// State is the master's state (getState; below StateRunning every
+	// State is the master's state (getState; below StateServing every
 	// supervisor.* call answers SHUTDOWN_STATE).
 	State() ServerState
 	// Processes lists every process in the master's start order (the
