@@ -13,7 +13,7 @@ import (
 	"github.com/taskmaster/taskmaster/worker/safepath"
 )
 
-// openFolder opens path, creating missing folders (mode 0700), after
+// OpenFolder opens path, creating missing folders (mode 0700), after
 // safepath's walk from / proved that no user but root and this one can
 // change where it leads (what the kernel's protected_symlinks and a
 // sticky /tmp give): every folder on the way is owned by root or the
@@ -23,7 +23,7 @@ import (
 // by no one else), safepath.Safe for the control socket's folder (as the
 // ones above). what names the folder in errors ("rundir", "control
 // socket folder"); they say which folder is wrong and how to fix it.
-func openFolder(path, what string, rule safepath.Rule) (*os.File, error) {
+func OpenFolder(path, what string, rule safepath.Rule) (*os.File, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", what, path, err)
@@ -40,7 +40,7 @@ func openFolder(path, what string, rule safepath.Rule) (*os.File, error) {
 	return f, nil
 }
 
-// folderError is openFolder's refusal: the message says what to fix, the
+// folderError is OpenFolder's refusal: the message says what to fix, the
 // cause (a *safepath.UntrustedError, a system error) stays reachable.
 type folderError struct {
 	msg string

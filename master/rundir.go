@@ -18,7 +18,7 @@ import (
 // an exclusive lock for the master's life.
 //
 // Invariant: everything in it was opened through the rundir's descriptor,
-// after openFolder proved that only root and this uid control the rundir
+// after OpenFolder proved that only root and this uid control the rundir
 // and every folder above it; nothing is ever opened, created, chmod'ed or
 // removed through a path another user could redirect (issue 10, point 2:
 // a pre-created rundir with symlinks in it made root truncate and chmod
@@ -42,7 +42,7 @@ const (
 // it, and locks its pid file. If another master holds it, the error names
 // that master's pid.
 func LockRunDir(dir string) (*RunDir, error) {
-	d, err := openFolder(dir, "rundir", safepath.Own)
+	d, err := OpenFolder(dir, "rundir", safepath.Own)
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 		statefile.Remove(dir, p.Name, wp.gen)
 	}
 	wp.out <- outgoing{m: s.spec(p, wp.gen)}
-	s.goSafe(func() { wp.launch(child, p.Name) })
+	s.GoSafe(func() { wp.launch(child, p.Name) })
 	return wp, nil
 }
 
@@ -130,7 +130,7 @@ func (wp *workerProc) launch(child *os.File, name string) {
 		proc.Kill()
 	}
 	wp.procMu.Unlock()
-	wp.s.goSafe(wp.write)
+	wp.s.GoSafe(wp.write)
 	wp.read()
 }
 

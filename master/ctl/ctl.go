@@ -1,4 +1,4 @@
-package master
+package ctl
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/master"
+	"github.com/taskmaster/taskmaster/master/command"
 	"github.com/taskmaster/taskmaster/worker/safepath"
 )
 
@@ -19,16 +21,16 @@ import (
 // Each connection carries one Request; the answer is Output packets and a
 // Done. Only root and the master's own uid are served (SO_PEERCRED).
 type Control struct {
-	s  *Supervisor
+	s  *master.Supervisor
 	ln *net.UnixListener
 }
 
 // Listen creates the control socket at path, replacing a stale one. The
 // socket's folder must be one only root and this uid control (see
-// openFolder), so no other user can move the socket away or put theirs in
+// OpenFolder), so no other user can move the socket away or put theirs in
 // its place; what is replaced must be a socket of ours.
-func Listen(s *Supervisor, path string) (*Control, error) {
-	dir, err := openFolder(filepath.Dir(path), "control socket folder", safepath.Safe)
+func Listen(s *master.Supervisor, path string) (*Control, error) {
+	dir, err := master.OpenFolder(filepath.Dir(path), "control socket folder", safepath.Safe)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +107,7 @@ func (c *Control) Serve() {
 			time.Sleep(10 * time.Millisecond) // EMFILE and friends: do not spin
 			continue
 		}
-		c.s.goSafe(func() { c.serve(ipc.NewConn(uc)) })
+		c.s.GoSafe(func() { c.serve(ipc.NewConn(uc)) })
 	}
 }
 
@@ -119,7 +121,7 @@ func (c *Control) serve(conn *ipc.Conn) {
 		return
 	}
 	if cred.Uid != 0 && int(cred.Uid) != os.Getuid() {
-		c.s.log.Logf("WARN", "control: refused uid %d (pid %d)", cred.Uid, cred.Pid)
+		c.s.Logf("WARN", "control: refused uid %d (pid %d)", cred.Uid, cred.Pid)
 		// Read the request first: closing a socket with unread data resets
 		// it, and the client would lose the refusal.
 		conn.SetReadDeadline(time.Now().Add(time.Second))
@@ -138,19 +140,19 @@ func (c *Control) serve(conn *ipc.Conn) {
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
-	if req.Attach && IsAttach(req.Args) && len(req.Args) == 2 {
+	if req.Attach && command.IsAttach(req.Args) && len(req.Args) == 2 {
 		c.attach(conn, req)
 		return
 	}
 	// The client says nothing more; its leaving (EOF) ends `tail -f`.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c.s.goSafe(func() {
+	c.s.GoSafe(func() {
 		conn.Recv()
 		cancel()
 	})
 	w := &packetWriter{conn: conn}
-	code := c.s.ExecContext(ctx, req.Args, w)
+	code := command.Exec(ctx, c.s, req.Args, w)
 	if w.err == nil {
 		conn.Send(&ipc.Done{Code: code}, 5*time.Second)
 	}
@@ -185,7 +187,7 @@ func (c *Control) attach(conn *ipc.Conn, req *ipc.Request) {
 		err = c.s.Attach(req.Args[1], req.Rows, req.Cols, f)
 	}
 	if err != nil {
-		conn.Send(&ipc.Output{Data: ErrorText(err) + "\n"}, time.Second)
+		conn.Send(&ipc.Output{Data: master.ErrorText(err) + "\n"}, time.Second)
 		conn.Send(&ipc.Done{Code: 1}, time.Second)
 	}
 }
