@@ -183,6 +183,28 @@ func cmdAvail(s *master.Supervisor, ctx context.Context, args []string, out io.W
 	return 0
 }
 
+// cmdAdd and cmdRemove print one line per program, as supervisorctl's
+// add and remove do.
+func cmdAdd(s *master.Supervisor, ctx context.Context, args []string, out io.Writer) int {
+	return eachProgram(args, out, "added", s.AddProgram)
+}
+
+func cmdRemove(s *master.Supervisor, ctx context.Context, args []string, out io.Writer) int {
+	return eachProgram(args, out, "removed", s.RemoveProgram)
+}
+
+func eachProgram(names []string, out io.Writer, done string, f func(string) error) int {
+	code := 0
+	for _, n := range names {
+		if err := f(n); err != nil {
+			code = errorLine(out, err)
+			continue
+		}
+		fmt.Fprintf(out, "%s: %s\n", n, done)
+	}
+	return code
+}
+
 func cmdVersion(s *master.Supervisor, ctx context.Context, args []string, out io.Writer) int {
 	fmt.Fprintln(out, s.Version())
 	return 0

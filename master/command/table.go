@@ -33,7 +33,16 @@ type command struct {
 var (
 	noArgs   = func([]string, func() []string) []string { return nil }
 	anyNames = func(_ []string, names func() []string) []string { return names() }
-	oneName  = func(args []string, names func() []string) []string {
+	programs = func(_ []string, names func() []string) []string {
+		var progs []string
+		for _, n := range names() {
+			if n != "all" && !strings.Contains(n, ":") {
+				progs = append(progs, n)
+			}
+		}
+		return progs
+	}
+	oneName = func(args []string, names func() []string) []string {
 		if len(args) == 0 {
 			return names()
 		}
@@ -65,6 +74,8 @@ func table() []command {
 		{"pid", nil, "pid [NAME...]", "Show the master's pid, or the processes' pids.", 0, -1, anyNames, cmdPid},
 		{"reread", nil, "reread", "Show what a reload would change, changing nothing.", 0, -1, noArgs, cmdReread},
 		{"reload", []string{"update"}, "reload", "Re-read the config and apply it; unchanged programs are untouched.", 0, -1, noArgs, cmdReload},
+		{"add", nil, "add PROGRAM...", "Activate programs of the config file that are not active (after remove).", 1, -1, noArgs, cmdAdd},
+		{"remove", nil, "remove PROGRAM...", "Deactivate stopped programs until add or reload.", 1, -1, programs, cmdRemove},
 		{"avail", nil, "avail", "List every configured process.", 0, -1, noArgs, cmdAvail},
 		{"tail", nil, "tail [-f] [-N] NAME [stdout|stderr]", "Show the last N bytes (1600) of a process's output; -f follows it.", 1, -1,
 			func(args []string, names func() []string) []string {
