@@ -104,10 +104,10 @@ func ErrorText(err error) string {
 
 // Reason is err's short form in a per-process result line (`NAME: ERROR
 // (reason)`, as supervisorctl prints them): the kind, or the detail for
-// ErrFailed, whose detail is the reason.
+// ErrFailed and ErrConfig, whose detail is the reason.
 func Reason(err error) string {
 	if e, ok := errors.AsType[*Error](err); ok {
-		if e.Kind == ErrFailed {
+		if (e.Kind == ErrFailed || e.Kind == ErrConfig) && e.Detail != "" {
 			return e.Detail
 		}
 		return e.Kind.Error()

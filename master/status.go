@@ -28,9 +28,9 @@ type ProcessInfo struct {
 	// fields here: "pid N, uptime H:MM:SS" when RUNNING, the stop time,
 	// the spawn error.
 	Description string    `json:"description"`
-	Start       time.Time `json:"start"` // when the job last started
-	Stop        time.Time `json:"stop"`  // when it last stopped or exited
-	Now         time.Time `json:"now"`   // when this was taken
+	Start       time.Time `json:"start,omitzero"` // when the job last started
+	Stop        time.Time `json:"stop,omitzero"`  // when it last stopped or exited
+	Now         time.Time `json:"now"`            // when this was taken
 	SpawnErr    string    `json:"spawnerr"`
 	Stdout      string    `json:"stdout_logfile"` // "" when discarded
 	Stderr      string    `json:"stderr_logfile"`
