@@ -147,7 +147,8 @@ func (s *Supervisor) targets(names []string, needs func(*Process) bool) ([]targe
 		if len(found) == 0 && n != "all" {
 			return nil, noSuchProcess(n)
 		}
-		alone := len(found) == 1 && n == found[0].Name
+		// Named alone: not all, not prog:*, not a program of several.
+		alone := n != "all" && !strings.HasSuffix(n, ":*") && len(found) == 1
 		for _, p := range found {
 			i := slices.IndexFunc(ts, func(t target) bool { return t.p == p })
 			if i >= 0 {
