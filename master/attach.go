@@ -1,9 +1,6 @@
 package master
 
 import (
-	"context"
-	"fmt"
-	"io"
 	"os"
 
 	"github.com/taskmaster/taskmaster/ipc"
@@ -25,7 +22,7 @@ func (s *Supervisor) Attach(name string, rows, cols uint16, f *os.File) error {
 		f.Close()
 	}
 	if !ok {
-		return refusal{"shutting down", name}
+		return fail(ErrShuttingDown, name)
 	}
 	return err
 }
@@ -38,9 +35,9 @@ func (s *Supervisor) attachable(name string) (*Process, error) {
 	case err != nil:
 		return nil, err
 	case !p.Program.TTY:
-		return nil, refusal{"not a tty program", p.Name + "; set tty: true in its config to attach"}
+		return nil, fail(ErrNotTTY, p.Name+"; set tty: true in its config to attach")
 	case p.pid == 0 || p.w == nil:
-		return nil, refusal{"not running", p.Name}
+		return nil, fail(ErrNotRunning, p.Name)
 	}
 	return p, nil
 }
@@ -59,21 +56,14 @@ func (s *Supervisor) AttachLocal(name string, rows, cols uint16) (*ipc.Conn, err
 	return conn, nil
 }
 
-// cmdAttach runs when attach reaches Exec: the client has no terminal to
-// lend (a pipe, a script, a client that did not ask for the hand-off), or
-// the line is not `attach NAME`. It answers what attaching would have
-// answered, then that a terminal is needed.
-func cmdAttach(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
-	if len(args) != 1 {
-		return usage(out, "attach")
-	}
+// Attachable returns nil if a terminal could be attached to the one
+// process name names now: a running process of a tty program. Else
+// ErrNoSuchProcess, ErrBadArguments, ErrNotTTY, ErrNotRunning or
+// ErrShuttingDown.
+func (s *Supervisor) Attachable(name string) error {
 	var err error
-	if !s.do(func() { _, err = s.attachable(args[0]) }) {
-		err = refusal{"shutting down", args[0]}
+	if !s.do(func() { _, err = s.attachable(name) }) {
+		return fail(ErrShuttingDown, name)
 	}
-	if err == nil {
-		err = refusal{"attach needs a terminal", "run it from the interactive shell or `taskmaster ctl attach NAME` on a terminal"}
-	}
-	fmt.Fprintln(out, ErrorText(err))
-	return 1
+	return err
 }

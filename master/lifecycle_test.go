@@ -1,6 +1,7 @@
 package master
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -164,10 +165,9 @@ func TestHungWorkerProcess(t *testing.T) {
 	// The retry starts another hung worker; stop answers at once.
 	pollUntil(t, 5*time.Second, "the retry", func() bool { st, _, pid := state(); return st == Starting && pid > 0 })
 	_, _, hung = state()
-	var out strings.Builder
 	start := time.Now()
-	if code := s.Exec([]string{"stop", "web"}, &out); code != 0 || time.Since(start) > 2*time.Second {
-		t.Fatalf("stop: code %d after %s: %q", code, time.Since(start), out.String())
+	if rs, err := s.Stop(context.Background(), []string{"web"}, true); err != nil || len(rs) != 1 || rs[0].Err != nil || time.Since(start) > 2*time.Second {
+		t.Fatalf("stop: %v %+v after %s", err, rs, time.Since(start))
 	}
 	pollUntil(t, 5*time.Second, "the second hung worker to be gone", func() bool { return !processAlive(hung) })
 }

@@ -4,22 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/taskmaster/taskmaster/ipc"
 	"github.com/taskmaster/taskmaster/worker/safepath"
 )
-
-// followEvery is how often `tail -f` looks for new output. It costs
-// nothing while no tail -f runs.
-const followEvery = 100 * time.Millisecond
-
-const defaultTailBytes = 1600 // supervisorctl's
 
 // ReopenLogs reopens the event log and every job's log files (SIGUSR2,
 // for logrotate's postrotate).
@@ -37,65 +28,81 @@ func (s *Supervisor) ReopenLogs() {
 	})
 }
 
-// tailArgs parses `[-f] [-N]` and returns the rest.
-func tailArgs(args []string) (follow bool, n int64, rest []string, err error) {
-	n = defaultTailBytes
-	for _, a := range args {
-		switch {
-		case a == "-f":
-			follow = true
-		case strings.HasPrefix(a, "-"):
-			v, perr := strconv.ParseInt(a[1:], 10, 64)
-			if perr != nil || v < 0 {
-				return false, 0, nil, fmt.Errorf("bad byte count %q", a)
-			}
-			n = v
-		default:
-			rest = append(rest, a)
-		}
-	}
-	return follow, n, rest, nil
+// Streams a process has.
+const (
+	Stdout = "stdout"
+	Stderr = "stderr"
+)
+
+// LogRead asks for part of a log. Offset >= 0 is a byte offset in the
+// file File names (0: whichever is there now); a File that is not the
+// current one (rotated) or an Offset past the end (truncated) reads from
+// the start. Offset < 0 reads the last -Offset bytes. Length bounds the
+// answer (<= 0 or more than MaxLogRead: MaxLogRead).
+type LogRead struct {
+	Offset int64
+	Length int64
+	File   uint64
 }
 
-func cmdTail(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
-	follow, n, rest, err := tailArgs(args)
-	if err != nil || len(rest) < 1 || len(rest) > 2 {
-		return usage(out, "tail")
-	}
-	stream := "stdout"
-	if len(rest) == 2 {
-		stream = rest[1]
-		if stream != "stdout" && stream != "stderr" {
-			return usage(out, "tail")
-		}
+// LogChunk is a part of a log: Data read at Offset of the file File (an
+// inode number), and Next, the file's size when read. Offset+len(Data) <
+// Next means more is waiting.
+type LogChunk struct {
+	Data   []byte
+	Offset int64
+	Next   int64
+	File   uint64
+}
+
+// MaxLogRead is the most one read returns: one answer fits a packet.
+const MaxLogRead = tailChunk
+
+// Tail reads part of one process's stream (Stdout or Stderr): through its
+// worker, which holds the log file open (or keeps a discarded stream's
+// recent output), or from the log file when it has none. Errors:
+// ErrNoSuchProcess, ErrBadArguments (a NAME of several processes, a
+// stream that is none), ErrNoOutput (discarded and no worker), ErrNoLog
+// (the file is not there or not readable: errors.Is(err, os.ErrNotExist)
+// says which).
+func (s *Supervisor) Tail(name, stream string, r LogRead) (LogChunk, error) {
+	if stream != Stdout && stream != Stderr {
+		return LogChunk{}, fail(ErrBadArguments, "no stream "+stream)
 	}
 	var p *Process
 	var path string
 	var owner safepath.Owner
-	s.do(func() {
-		if p, err = s.resolveOne("tail", rest[0]); err != nil {
+	var err error
+	if lerr := s.onLoop(func() {
+		if p, err = s.resolveOne("tail", name); err != nil {
 			return
 		}
 		path, owner = p.Program.Stdout, jobOwner(p)
-		if stream == "stderr" {
+		if stream == Stderr {
 			path = p.Program.Stderr
 		}
-	})
-	if err != nil {
-		return errorLine(out, err)
+	}); lerr != nil {
+		return LogChunk{}, lerr
 	}
-	return printOutput(ctx, s.outputOf(p, stream, path, owner), n, follow, out)
+	if err != nil {
+		return LogChunk{}, err
+	}
+	return chunk(s.outputOf(p, stream, path, owner)(r))
 }
 
-func cmdMaintail(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
-	follow, n, rest, err := tailArgs(args)
-	if err != nil || len(rest) != 0 {
-		return usage(out, "maintail")
+// MainTail reads part of the event log, as Tail does.
+func (s *Supervisor) MainTail(r LogRead) (LogChunk, error) {
+	return chunk(readLog(s.log.Path(), safepath.Caller, r))
+}
+
+func chunk(d *ipc.TailData, err error) (LogChunk, error) {
+	if err != nil {
+		if _, ok := errors.AsType[*Error](err); !ok {
+			err = &Error{Kind: ErrNoLog, Detail: err.Error(), Cause: err}
+		}
+		return LogChunk{}, err
 	}
-	path := s.log.Path()
-	return printOutput(ctx, func(off int64, file uint64) (*ipc.TailData, error) {
-		return readLog(path, safepath.Caller, off, file)
-	}, n, follow, out)
+	return LogChunk{Data: d.Data, Offset: d.Offset, Next: d.Next, File: d.File}, nil
 }
 
 // jobOwner is the user p's files belong to. Loop only.
@@ -103,76 +110,31 @@ func jobOwner(p *Process) safepath.Owner {
 	return safepath.Owner{UID: p.Program.UID, GID: p.Program.GID}
 }
 
-// nextLook waits until it is time to look for new output again; false
-// when the follower should stop (Ctrl-C, a ctl client gone).
-func nextLook(ctx context.Context) bool {
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(followEvery):
-		return true
-	}
-}
-
-// reader reads a stream's output from off in the file identified by
-// file, with ipc.Tail's meaning; an error means there is nothing to read.
-type reader func(off int64, file uint64) (*ipc.TailData, error)
-
-// printOutput prints the last n bytes that read finds and, following,
-// what is written after, across truncation and rotation. Without follow
-// it stops at the end its first answer saw, however fast the job writes.
-func printOutput(ctx context.Context, read reader, n int64, follow bool, out io.Writer) int {
-	off, file, end := -n, uint64(0), int64(-1)
-	for {
-		d, err := read(off, file)
-		if err != nil && end < 0 && !(follow && mayAppear(err)) {
-			if _, ok := errors.AsType[refusal](err); !ok {
-				err = refusal{"no log", err.Error()}
-			}
-			return errorLine(out, err)
-		}
-		if d != nil {
-			if _, err := out.Write(d.Data); err != nil {
-				return 0 // the reader went away
-			}
-			off, file = d.Offset+int64(len(d.Data)), d.File
-			if end < 0 {
-				end = d.Next
-			}
-			if len(d.Data) > 0 && off < d.Next && (follow || off < end) {
-				continue // more than one packet's worth is waiting
-			}
-		}
-		if !follow || !nextLook(ctx) {
-			return 0
-		}
-	}
-}
-
-// mayAppear says whether tail -f waits on err: a file not there yet, a
-// worker not started yet.
-func mayAppear(err error) bool {
-	r, ok := errors.AsType[refusal](err)
-	return errors.Is(err, os.ErrNotExist) || (ok && r.reason == errNoWorker("").reason)
-}
-
-func errNoWorker(name string) refusal {
-	return refusal{"no output kept", name + " has no running worker"}
+func errNoWorker(name string) error {
+	return fail(ErrNoOutput, name+" has no running worker")
 }
 
 // outputOf reads p's stream through its worker, which holds the log file
 // open (or keeps a discarded stream's output); with no worker, from the
 // log file, resolved as safepath allows.
-func (s *Supervisor) outputOf(p *Process, stream, path string, owner safepath.Owner) reader {
-	return func(off int64, file uint64) (*ipc.TailData, error) {
-		if d := s.askTail(p, ipc.Tail{Stream: stream, Offset: off, Max: tailChunk, File: file}); d != nil {
+func (s *Supervisor) outputOf(p *Process, stream, path string, owner safepath.Owner) func(LogRead) (*ipc.TailData, error) {
+	return func(r LogRead) (*ipc.TailData, error) {
+		if d := s.askTail(p, ipc.Tail{Stream: stream, Offset: r.Offset, Max: int(readMax(r)), File: r.File}); d != nil {
 			return d, nil
 		}
 		if path == "" {
 			return nil, errNoWorker(p.Name)
 		}
-		return readLog(path, owner, off, file)
+		return readLog(path, owner, r)
 	}
+}
+
+// readMax is the bytes r may return.
+func readMax(r LogRead) int64 {
+	if r.Length <= 0 || r.Length > tailChunk {
+		return tailChunk
+	}
+	return r.Length
 }
 
 // tailChunk is the most one read returns: one TailData fits a packet.
@@ -181,7 +143,8 @@ const tailChunk = 32 << 10
 // readLog reads a log file as the worker's tail does (see ipc.Tail),
 // opened read-only through safepath: nothing another user controls is
 // followed, and only a regular file is read.
-func readLog(path string, owner safepath.Owner, off int64, file uint64) (*ipc.TailData, error) {
+func readLog(path string, owner safepath.Owner, r LogRead) (*ipc.TailData, error) {
+	off, file := r.Offset, r.File
 	f, err := safepath.Open(path, os.O_RDONLY, 0, owner)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -198,7 +161,7 @@ func readLog(path string, owner safepath.Owner, off int64, file uint64) (*ipc.Ta
 	case (file != 0 && file != ino) || off > size:
 		off = 0 // rotated or truncated: from its start
 	}
-	buf := make([]byte, min(tailChunk, size-off))
+	buf := make([]byte, min(readMax(r), size-off))
 	n, _ := f.ReadAt(buf, off)
 	return &ipc.TailData{Data: buf[:n], Offset: off, Next: size, File: ino}, nil
 }
@@ -228,8 +191,11 @@ func (s *Supervisor) askTail(p *Process, t ipc.Tail) *ipc.TailData {
 // clearWait bounds the wait for a worker's answer to Clear.
 const clearWait = 5 * time.Second
 
-func cmdClear(s *Supervisor, ctx context.Context, args []string, out io.Writer) int {
-	return s.each("clear", args, out, func(p *Process, done func(string)) {
+// Clear empties the log files and kept output of the processes NAMEs
+// match. A worker's error is ErrFailed with its text; ErrNoAnswer when it
+// did not answer in time.
+func (s *Supervisor) Clear(names []string) ([]Result, error) {
+	return s.each(context.Background(), OpClear, names, func(*Process) bool { return true }, func(p *Process, done func(error)) {
 		if p.w == nil {
 			done(clearFiles(p))
 			return
@@ -237,14 +203,14 @@ func cmdClear(s *Supervisor, ctx context.Context, args []string, out io.Writer) 
 		// The worker truncates through its own descriptors: the path may
 		// lead elsewhere by now (the job can change its folders).
 		answered := false
-		answer := func(msg string) { // loop only
+		answer := func(err error) { // loop only
 			if !answered {
 				answered = true
-				done(msg)
+				done(err)
 			}
 		}
 		timer := time.AfterFunc(clearWait, func() {
-			s.Post(func() { answer("ERROR (no answer from the worker)") })
+			s.Post(func() { answer(fail(ErrNoAnswer, "")) })
 		})
 		p.w.Clear(func(c *ipc.Cleared) {
 			timer.Stop()
@@ -252,9 +218,9 @@ func cmdClear(s *Supervisor, ctx context.Context, args []string, out io.Writer) 
 			case c == nil: // the worker went away first
 				answer(clearFiles(p))
 			case c.Error != "":
-				answer(fmt.Sprintf("ERROR (%s)", c.Error))
+				answer(fail(ErrFailed, c.Error))
 			default:
-				answer("cleared")
+				answer(nil)
 			}
 		})
 	})
@@ -263,7 +229,7 @@ func cmdClear(s *Supervisor, ctx context.Context, args []string, out io.Writer) 
 // clearFiles truncates p's log files when no worker holds them, each
 // opened write-only through safepath: never created, never truncated by
 // path. Loop only.
-func clearFiles(p *Process) string {
+func clearFiles(p *Process) error {
 	for _, path := range []string{p.Program.Stdout, p.Program.Stderr} {
 		if path == "" {
 			continue
@@ -277,8 +243,8 @@ func clearFiles(p *Process) string {
 			f.Close()
 		}
 		if err != nil {
-			return fmt.Sprintf("ERROR (clear %s: %v)", path, err)
+			return &Error{Kind: ErrFailed, Detail: fmt.Sprintf("clear %s: %v", path, err), Cause: err}
 		}
 	}
-	return "cleared"
+	return nil
 }

@@ -9,7 +9,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/taskmaster/taskmaster/worker"
+	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 
 // previousPoll is how often a new master looks whether the workers of a
@@ -27,8 +27,8 @@ const previousPoll = 50 * time.Millisecond
 // generation seen, for this master to write above.
 func waitPrevious(dir *os.File, log *EventLog, stderr io.Writer, bound, grace time.Duration) int64 {
 	var gen int64
-	var live []worker.State
-	states, _, _ := worker.ReadStatesAt(dir)
+	var live []statefile.State
+	states, _, _ := statefile.ReadAt(dir)
 	for _, st := range states {
 		gen = max(gen, st.Generation)
 		if st.WorkerAlive() {
@@ -46,7 +46,7 @@ func waitPrevious(dir *os.File, log *EventLog, stderr io.Writer, bound, grace ti
 	deadline := time.Now().Add(bound)
 	killed := false
 	for {
-		live = slices.DeleteFunc(live, func(st worker.State) bool { return !st.WorkerAlive() })
+		live = slices.DeleteFunc(live, func(st statefile.State) bool { return !st.WorkerAlive() })
 		if len(live) == 0 {
 			log.Logf("INFO", "the previous taskmaster's workers are gone")
 			return gen
@@ -68,7 +68,7 @@ func waitPrevious(dir *os.File, log *EventLog, stderr io.Writer, bound, grace ti
 	}
 }
 
-func workerList(states []worker.State) string {
+func workerList(states []statefile.State) string {
 	var parts []string
 	for _, st := range states {
 		parts = append(parts, fmt.Sprintf("%s (pid %d)", st.Name, st.WorkerPid))

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/taskmaster/taskmaster/worker"
+	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 
 // record writes p's state file itself when p has no worker to do it (a
@@ -17,7 +17,7 @@ func (s *Supervisor) record(p *Process) {
 		return
 	}
 	uid, gid := wantIDs(p.Program)
-	st := &worker.State{
+	st := &statefile.State{
 		Name: p.Name, State: p.state.String(), UID: uid, GID: gid,
 		WorkingDir: p.Program.WorkingDir, ExitStatus: p.exit.Code,
 		Restarts: p.starts, Error: p.spawn, Generation: s.nextGeneration(),
@@ -28,7 +28,7 @@ func (s *Supervisor) record(p *Process) {
 	if !p.start.IsZero() {
 		st.StartedAt = p.start.Format(time.RFC3339)
 	}
-	if err := worker.WriteState(s.opts.States, st); err != nil {
+	if err := statefile.Write(s.opts.States, st); err != nil {
 		s.log.Write(p.Name, Event{Msg: fmt.Sprintf("state file: %v", err), Warn: true})
 	}
 }
@@ -36,6 +36,6 @@ func (s *Supervisor) record(p *Process) {
 // unrecord removes the master's record of a slot renamed or gone.
 func (s *Supervisor) unrecord(name string) {
 	if s.opts.States != nil {
-		worker.RemoveState(s.opts.States, name, s.nextGeneration())
+		statefile.Remove(s.opts.States, name, s.nextGeneration())
 	}
 }

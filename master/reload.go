@@ -29,32 +29,44 @@ func (s *Supervisor) reloader() {
 	}
 }
 
-// Reread returns the lines describing what a reload would change.
-func (s *Supervisor) Reread() ([]string, error) {
+// Reread returns what a reload would change, changing nothing. A config
+// file that cannot be read or has errors is ErrConfig (errors.As on
+// config.Errors lists them).
+func (s *Supervisor) Reread() (Plan, error) {
 	newCfg, err := s.opts.Load()
 	if err != nil {
-		return nil, err
+		return Plan{}, configErr(err)
 	}
 	var plan config.Plan
-	s.do(func() { plan = config.Diff(s.cfg, newCfg) })
-	return planLines(plan), nil
+	if err := s.onLoop(func() { plan = config.Diff(s.cfg, newCfg) }); err != nil {
+		return Plan{}, err
+	}
+	return plan, nil
+}
+
+// configErr is the API's error for a config that cannot be used.
+func configErr(err error) error {
+	return &Error{Kind: ErrConfig, Detail: err.Error(), Cause: err}
 }
 
 // Reload reads the config file again and applies it; on any error nothing
-// changes. It returns the plan's lines and a channel closed once every
-// process it stopped has stopped (and been replaced or forgotten).
+// changes: ErrConfig for a config that cannot be read or has errors,
+// ErrFailed for a change that needs a restart of the master (rundir,
+// socket) or a logfile that cannot be opened, ErrShuttingDown. It
+// returns the plan and a channel closed once every process it stopped has
+// stopped (and been replaced or forgotten).
 //
 // reloadMu is held only while the file is read and the plan applied: the
 // config's limits bound the parse (issue 10, point 8), so a reload that
 // waits for it waits at most that long.
-func (s *Supervisor) Reload() ([]string, <-chan struct{}, error) {
+func (s *Supervisor) Reload() (Plan, <-chan struct{}, error) {
 	s.reloadMu.Lock()
 	defer s.reloadMu.Unlock()
 	done := make(chan struct{})
 	newCfg, err := s.opts.Load()
 	if err != nil {
 		s.logReloadError(err)
-		return nil, nil, err
+		return Plan{}, nil, configErr(err)
 	}
 	var plan config.Plan
 	var waits []chan struct{}
@@ -68,19 +80,22 @@ func (s *Supervisor) Reload() ([]string, <-chan struct{}, error) {
 		}
 	})
 	if !ok {
-		err = errors.New("shutting down")
+		err = ErrShuttingDown
 	}
 	if err != nil {
 		s.logReloadError(err)
-		return nil, nil, err
+		if _, typed := errors.AsType[*Error](err); !typed && err != ErrShuttingDown {
+			err = &Error{Kind: ErrFailed, Detail: err.Error(), Cause: err}
+		}
+		return Plan{}, nil, err
 	}
-	s.goSafe(func() {
+	s.GoSafe(func() {
 		for _, w := range waits {
 			<-w
 		}
 		close(done)
 	})
-	return planLines(plan), done, nil
+	return plan, done, nil
 }
 
 func (s *Supervisor) logReloadError(err error) {
@@ -97,7 +112,7 @@ func (s *Supervisor) logReloadError(err error) {
 // refuse rejects a plan that needs a restart of the master. Loop only.
 func (s *Supervisor) refuse(plan config.Plan) error {
 	if s.shutdown != nil {
-		return errors.New("shutting down")
+		return ErrShuttingDown
 	}
 	for _, k := range plan.Global {
 		if k == "rundir" || k == "socket" || k == "xmlrpc" || k == "inet" {
@@ -121,7 +136,8 @@ func (s *Supervisor) switchLog(newCfg *config.Config, plan config.Plan) error {
 	return nil
 }
 
-func planLines(plan config.Plan) []string {
+// PlanLines describes a plan as reread and reload print it.
+func PlanLines(plan config.Plan) []string {
 	if plan.Empty() {
 		return []string{"No config updates."}
 	}
@@ -155,7 +171,7 @@ func (s *Supervisor) apply(newCfg *config.Config, plan config.Plan) []chan struc
 	if slices.Contains(plan.Global, "notify") {
 		s.notify = newCfg.Global.Notify
 	}
-	for _, line := range planLines(plan) {
+	for _, line := range PlanLines(plan) {
 		if !plan.Empty() {
 			s.log.Logf("INFO", "reload: %s", line)
 		}

@@ -1,6 +1,7 @@
 package master
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -213,7 +214,9 @@ func TestReaddWhileStopping(t *testing.T) {
 	// status lists s.order: one web, STOPPING.
 	var lines []string
 	for _, q := range h.s.order {
-		lines = append(lines, statusLine(q.info(h.clock.Now())))
+		in := q.info(h.clock.Now())
+		// command.StatusLine's columns (that package imports this one).
+		lines = append(lines, fmt.Sprintf("%-32s %-10s%s", in.Name, in.State, in.Description))
 	}
 	if status := strings.Join(lines, "\n"); strings.Count(status, "web ") != 1 || !strings.Contains(status, "web                              STOPPING") {
 		t.Fatalf("status:\n%s", status)

@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/master/localsock"
-	"github.com/taskmaster/taskmaster/worker"
 	"github.com/taskmaster/taskmaster/worker/safepath"
+	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 
 // RunDir is the master's claim on its rundir: taskmaster.pid, held under
@@ -35,7 +35,7 @@ type RunDir struct {
 // pidFile and stateDirName are the rundir's entries.
 const (
 	pidFile      = "taskmaster.pid"
-	stateDirName = "workers"
+	stateDirName = statefile.DirName
 )
 
 // LockRunDir opens dir (creating it, mode 0700, if needed), refuses it
@@ -167,7 +167,7 @@ func makeStateDir(rundir *os.File) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("state folder %s: owned by uid %d, not %d; remove it", path, st.Uid, os.Geteuid())
 	}
-	if err := unix.Fchmod(fd, uint32(worker.StateDirMode.Perm())|unix.S_ISVTX); err != nil {
+	if err := unix.Fchmod(fd, uint32(statefile.DirMode.Perm())|unix.S_ISVTX); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("state folder %s: chmod: %w", path, err)
 	}

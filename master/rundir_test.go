@@ -240,32 +240,3 @@ func TestRunDirParentsChecked(t *testing.T) {
 		t.Fatalf("a rundir was created through the user's symlink")
 	}
 }
-
-// The control socket: never in a folder others can write, and what sits
-// at its path is replaced only if it is a stale socket of ours.
-func TestControlSocketFolderChecked(t *testing.T) {
-	u := newLocalUser(t)
-	v := newVictims(t)
-	users := filepath.Join(shared(t), "users")
-	u.run("/bin/mkdir", "-m", "0755", users)
-	if _, err := Listen(nil, filepath.Join(users, "tm.sock")); err == nil || !strings.Contains(err.Error(), "owned by uid") {
-		t.Fatalf("socket in the user's folder: %v", err)
-	}
-
-	dir := filepath.Join(t.TempDir(), "run")
-	os.Mkdir(dir, 0o700)
-	sock := filepath.Join(dir, "tm.sock")
-	os.Symlink(v.file, sock)
-	if _, err := Listen(nil, sock); err == nil || !strings.Contains(err.Error(), "not a socket") {
-		t.Fatalf("a symlink at the socket's path: %v", err)
-	}
-	v.untouched()
-	os.Remove(sock)
-
-	c, err := Listen(nil, sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	wantMode(t, sock, os.ModeSocket|0o600)
-	c.Close()
-}

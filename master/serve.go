@@ -31,6 +31,16 @@ type ServeOptions struct {
 	// Ctrl-D still do. Headless and piped masters shut down on SIGINT.
 	Interactive bool
 	Stderr      io.Writer
+	// Faces are the servers of the control API (the ctl socket, the
+	// XML-RPC server), made in order once the Supervisor is built and
+	// served until the master exits. An error making one ends the start.
+	Faces []func(s *Supervisor) (Face, error)
+}
+
+// Face is a server of the control API. Serve returns after Close.
+type Face interface {
+	Serve()
+	Close() error
 }
 
 // Serve runs a master until it is shut down and returns the exit code.
@@ -61,20 +71,22 @@ func Serve(o ServeOptions) int {
 	}
 	gen := waitPrevious(rd.States, log, o.Stderr, longest+DefaultShutdownGrace, DefaultShutdownGrace)
 	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir, States: rd.States, Generation: gen})
-	ctl, err := Listen(s, cfg.Global.Socket)
-	if err != nil {
-		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
-		return 1
+	for _, newFace := range o.Faces {
+		f, err := newFace(s)
+		if err != nil {
+			fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		s.GoSafe(f.Serve)
 	}
-	defer ctl.Close()
-	s.goSafe(ctl.Serve)
 
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-	s.goSafe(func() { s.handleSignals(sigs, o.Interactive) })
+	s.GoSafe(func() { s.handleSignals(sigs, o.Interactive) })
 	if o.Shell != nil {
-		s.goSafe(func() { o.Shell(s) })
+		s.GoSafe(func() { o.Shell(s) })
 	}
 	s.Run()
 	// Let commands in flight (`shutdown` itself) print their answer.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/taskmaster/taskmaster/config"
 	"github.com/taskmaster/taskmaster/ipc"
-	"github.com/taskmaster/taskmaster/worker"
+	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 
 // sendTimeout bounds a write to a worker. A worker that does not read for
@@ -78,10 +78,10 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 	if dir := s.opts.States; dir != nil {
 		// A file left by a worker of another user could not be replaced
 		// by this one (the folder is sticky); a new worker writes anew.
-		worker.RemoveState(dir, p.Name, wp.gen)
+		statefile.Remove(dir, p.Name, wp.gen)
 	}
 	wp.out <- outgoing{m: s.spec(p, wp.gen)}
-	s.goSafe(func() { wp.launch(child, p.Name) })
+	s.GoSafe(func() { wp.launch(child, p.Name) })
 	return wp, nil
 }
 
@@ -130,7 +130,7 @@ func (wp *workerProc) launch(child *os.File, name string) {
 		proc.Kill()
 	}
 	wp.procMu.Unlock()
-	wp.s.goSafe(wp.write)
+	wp.s.GoSafe(wp.write)
 	wp.read()
 }
 

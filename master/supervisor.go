@@ -162,7 +162,7 @@ func (s *Supervisor) reorder() {
 // stopped everything.
 func (s *Supervisor) Run() {
 	s.log.Logf("INFO", "started (pid %d), config %s", os.Getpid(), s.cfg.Path)
-	s.goSafe(s.reloader)
+	s.GoSafe(s.reloader)
 	for _, p := range s.order {
 		if p.Program.AutoStart {
 			p.Start()
@@ -356,31 +356,11 @@ func (s *Supervisor) finishShutdown() {
 	close(s.shutdown)
 }
 
-// Names lists what a NAME argument may be, for completion: all, every
-// process, and each program with numprocs > 1 as `prog` and `prog:*`.
-func (s *Supervisor) Names() []string {
-	var names []string
-	s.do(func() { names = NameCandidates(s.processNames()) })
-	return names
-}
-
 func (s *Supervisor) processNames() []string {
 	var names []string
 	for _, p := range s.order {
 		if s.procs[p.Name] == p {
 			names = append(names, p.Name)
-		}
-	}
-	return names
-}
-
-// NameCandidates derives the NAME forms from process names.
-func NameCandidates(procs []string) []string {
-	names := []string{"all"}
-	for _, n := range procs {
-		names = append(names, n)
-		if prog, _, ok := strings.Cut(n, ":"); ok && !slices.Contains(names, prog) {
-			names = append(names, prog, prog+":*")
 		}
 	}
 	return names
@@ -422,9 +402,9 @@ func (c *commandCount) wait(d time.Duration) {
 	}
 }
 
-// goSafe runs f on a new goroutine; a panic there calls OnPanic first, so
+// GoSafe runs f on a new goroutine (faces serve their clients so); a panic there calls OnPanic first, so
 // no crash leaves the terminal raw.
-func (s *Supervisor) goSafe(f func()) { go s.guard(f) }
+func (s *Supervisor) GoSafe(f func()) { go s.guard(f) }
 
 // guard runs f; if it panics, OnPanic runs and the panic goes on.
 func (s *Supervisor) guard(f func()) {
@@ -438,3 +418,7 @@ func (s *Supervisor) guard(f func()) {
 	}()
 	f()
 }
+
+// Logf writes a line at level (INFO, WARN, ERROR) to the event log; faces
+// log refusals of clients so.
+func (s *Supervisor) Logf(level, format string, args ...any) { s.log.Logf(level, format, args...) }

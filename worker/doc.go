@@ -25,6 +25,10 @@
 // the socket closes, the worker stops its job (stopsignal, then SIGKILL
 // after stoptime) and exits.
 //
+// The worker keeps its slot's state file (RUNDIR/workers/NAME.json) as
+// the contract in worker/statefile says, through a descriptor of the
+// folder opened before the privilege drop.
+//
 // The worker does not decide policy: restarts, backoff and states are the
 // master's. It only executes and reports.
 package worker

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 
 // drainTimeout bounds the wait for a dead job's output pipes to reach EOF:
@@ -141,7 +142,7 @@ func (w *worker) handle(m ipc.Message, files []*os.File) bool {
 		w.tail(m)
 	case *ipc.Status:
 		w.state.rename(m.Name)
-		w.state.update(func(st *State) { st.State, st.Restarts, st.Error = m.State, m.Restarts, m.Error })
+		w.state.update(func(st *statefile.State) { st.State, st.Restarts, st.Error = m.State, m.Restarts, m.Error })
 	case *ipc.Clear:
 		w.clear()
 	case *ipc.Reopen:
@@ -227,7 +228,7 @@ func (w *worker) start() {
 func (w *worker) started(pid int) {
 	now := time.Now()
 	w.send(&ipc.Started{Pid: pid, UnixMs: now.UnixMilli()})
-	w.state.update(func(st *State) { st.Pid, st.StartedAt = pid, now.Format(time.RFC3339) })
+	w.state.update(func(st *statefile.State) { st.Pid, st.StartedAt = pid, now.Format(time.RFC3339) })
 }
 
 // startTTY runs the job on a fresh pty as a session leader with the pty as
@@ -370,7 +371,7 @@ func (w *worker) report() {
 		w.term.jobExited(&ipc.JobExited{Name: w.spec.Name, Code: m.Code, Signal: m.Signal})
 	}
 	w.send(m)
-	w.state.update(func(st *State) { st.Pid, st.ExitStatus = 0, m.Code })
+	w.state.update(func(st *statefile.State) { st.Pid, st.ExitStatus = 0, m.Code })
 }
 
 // signalGroup signals the job's process group. The job leads a session,

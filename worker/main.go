@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 
 // Exit codes of the worker process itself, distinct from any job's.
@@ -57,7 +58,7 @@ func run() int {
 	w.state.write()
 	code := w.loop()
 	killDescendants(killTimeout)
-	w.state.update(func(st *State) {
+	w.state.update(func(st *statefile.State) {
 		st.Pid = 0
 		if w.why != "" {
 			st.State, st.Error = "STOPPED", w.why

@@ -37,11 +37,7 @@ func TestCtlCommands(t *testing.T) {
 		t.Fatalf("status lines:\n%s", out)
 	}
 
-	steps := []struct {
-		args []string
-		out  string
-		code int
-	}{
+	m.ctlSteps(t.Errorf, []ctlStep{
 		{[]string{"start", "idle"}, "idle: started\n", 0},
 		{[]string{"start", "idle"}, "idle: ERROR (already started)\n", 1},
 		{[]string{"stop", "web:*"}, "web:web_00: stopped\nweb:web_01: stopped\n", 0},
@@ -56,13 +52,7 @@ func TestCtlCommands(t *testing.T) {
 		{[]string{"status", "nope"}, "ERROR (no such process): nope\n", 1},
 		{[]string{"tail", "web"}, "ERROR (bad arguments): tail takes one process; web names 2\n", 1},
 		{[]string{"version"}, "0.1.0\n", 0},
-	}
-	for _, s := range steps {
-		out, code := m.ctl(s.args...)
-		if out != s.out || code != s.code {
-			t.Errorf("ctl %v: %d %q, want %d %q", s.args, code, out, s.code, s.out)
-		}
-	}
+	})
 	// "change nothing": idle is still running after the refused stop.
 	if st := m.status("idle"); st.State != "RUNNING" {
 		t.Fatalf("idle %s after a refused stop", st.State)
@@ -240,4 +230,54 @@ programs:
 		return strings.Contains(string(b), "got-usr1")
 	})
 
+}
+
+// Issue 11, section 3: stop all, start all and group operations act only
+// on the processes that need it, as supervisorctl's group calls do; a
+// process named alone still gets its error.
+func TestCtlGroupOpsSkipWhatNeedsNothing(t *testing.T) {
+	m := startMaster(t, twoPrograms)
+	m.waitState("web:web_00", "RUNNING", nil)
+	m.waitState("web:web_01", "RUNNING", nil)
+	m.ctlSteps(t.Fatalf, []ctlStep{
+		// idle never started: stop all leaves it alone.
+		{[]string{"stop", "all"}, "web:web_00: stopped\nweb:web_01: stopped\n", 0},
+		{[]string{"stop", "all"}, "", 0},
+		{[]string{"stop", "web:*"}, "", 0},
+		{[]string{"start", "web:web_01"}, "web:web_01: started\n", 0},
+		{[]string{"start", "all"}, "web:web_00: started\nidle: started\n", 0},
+		{[]string{"start", "all"}, "", 0},
+		{[]string{"start", "web"}, "", 0},
+		{[]string{"start", "idle"}, "idle: ERROR (already started)\n", 1},
+		{[]string{"stop", "web:web_00"}, "web:web_00: stopped\n", 0},
+		{[]string{"signal", "CONT", "web"}, "web:web_01: signalled\n", 0},
+		{[]string{"signal", "CONT", "web:web_00"}, "web:web_00: ERROR (not running)\n", 1},
+		{[]string{"stop", "web", "idle"}, "web:web_01: stopped\nidle: stopped\n", 0},
+		{[]string{"stop", "idle"}, "idle: ERROR (not running)\n", 1},
+		{[]string{"restart", "all"}, "web:web_00: started\nweb:web_01: started\nidle: started\n", 0},
+		{[]string{"remove", "idle"}, "ERROR (still running): idle\n", 1},
+		{[]string{"stop", "idle"}, "idle: stopped\n", 0},
+		{[]string{"remove", "idle"}, "idle: removed\n", 0},
+		{[]string{"status", "idle"}, "ERROR (no such process): idle\n", 1},
+		{[]string{"add", "idle"}, "idle: added\n", 0},
+		{[]string{"add", "idle"}, "ERROR (already added): idle\n", 1},
+	})
+}
+
+// ctlStep is one ctl command and its expected output and exit code.
+type ctlStep struct {
+	args []string
+	out  string
+	code int
+}
+
+// ctlSteps runs steps in order and reports each that differs by report.
+func (m *tmaster) ctlSteps(report func(string, ...any), steps []ctlStep) {
+	m.t.Helper()
+	for _, s := range steps {
+		out, code := m.ctl(s.args...)
+		if out != s.out || code != s.code {
+			report("ctl %v: %d %q, want %d %q", s.args, code, out, s.code, s.out)
+		}
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"github.com/taskmaster/taskmaster/ipc"
 	"github.com/taskmaster/taskmaster/lineedit"
 	"github.com/taskmaster/taskmaster/master"
+	"github.com/taskmaster/taskmaster/master/command"
 )
 
 func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -37,7 +39,7 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Without a terminal, or without just one NAME, attach runs as any
 	// command: the master answers the error attaching would have met (no
 	// such process, not a tty program, usage), else that it needs one.
-	if in, ok := stdin.(*os.File); ok && isTerminal(in) && fs.NArg() == 2 && master.IsAttach(fs.Args()) {
+	if in, ok := stdin.(*os.File); ok && isTerminal(in) && fs.NArg() == 2 && command.IsAttach(fs.Args()) {
 		return ctlAttach(*sock, fs.Args(), in, stdout, stderr)
 	}
 	if fs.NArg() > 0 {
@@ -93,17 +95,20 @@ func ctlSocket(path string, stderr io.Writer) (sock, history string, ok bool) {
 // leave the client; shutdown stops the master.
 func ctlTerminal(sock, history string, in, out *os.File, stderr io.Writer) int {
 	names := func() []string {
+		// The master's typed answer (status --json), not a table's text.
 		var b strings.Builder
-		if _, err := ctlCommand(sock, []string{"avail"}, &b); err != nil {
+		if _, err := ctlCommand(sock, []string{"status", "--json"}, &b); err != nil {
 			return nil
 		}
-		var procs []string
-		for _, l := range strings.Split(b.String(), "\n") {
-			if f := strings.Fields(l); len(f) > 0 {
-				procs = append(procs, f[0])
-			}
+		var infos []master.ProcessInfo
+		if json.Unmarshal([]byte(b.String()), &infos) != nil {
+			return nil
 		}
-		return master.NameCandidates(procs)
+		procs := make([]string, len(infos))
+		for i, in := range infos {
+			procs[i] = in.Name
+		}
+		return command.NameCandidates(procs)
 	}
 	term, err := openTerminal(in, out, stderr, "taskmaster ctl", prompt, history, completer(names))
 	if err != nil {
@@ -128,7 +133,7 @@ func ctlTerminal(sock, history string, in, out *os.File, stderr io.Writer) int {
 // and EOF leave the client; shutdown stops the master.
 func ctlShell(sock string, stdin io.Reader, stdout, stderr io.Writer) int {
 	code := exitOK
-	master.Session(master.LineReader(stdin), stdout, remote(sock, nil, stdout, stderr, &code), func() {})
+	command.Session(command.LineReader(stdin), stdout, remote(sock, nil, stdout, stderr, &code), func() {})
 	return code
 }
 
@@ -141,7 +146,7 @@ func remote(sock string, term *terminal, out, stderr io.Writer, code *int) func(
 		if args[0] == "exit" || args[0] == "quit" {
 			return true
 		}
-		if term != nil && master.IsAttach(args) && len(args) == 2 {
+		if term != nil && command.IsAttach(args) && len(args) == 2 {
 			term.attach(out, func(rows, cols uint16) (*ipc.Conn, error) {
 				return dialAttach(sock, args, rows, cols)
 			})
@@ -149,7 +154,7 @@ func remote(sock string, term *terminal, out, stderr io.Writer, code *int) func(
 		}
 		var c int
 		var err error
-		if term != nil && follows(args) {
+		if term != nil && command.Follows(args) {
 			term.interruptible(func(ctx context.Context) { c, err = ctlCommandContext(ctx, sock, args, out) })
 		} else {
 			c, err = ctlCommand(sock, args, out)
@@ -160,7 +165,7 @@ func remote(sock string, term *terminal, out, stderr io.Writer, code *int) func(
 			return true
 		}
 		*code = c
-		return master.IsExit(args)
+		return command.IsExit(args)
 	}
 }
 

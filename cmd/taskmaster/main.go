@@ -13,6 +13,8 @@ import (
 
 	"github.com/taskmaster/taskmaster/config"
 	"github.com/taskmaster/taskmaster/master"
+	"github.com/taskmaster/taskmaster/master/command"
+	"github.com/taskmaster/taskmaster/master/ctl"
 	"github.com/taskmaster/taskmaster/worker"
 )
 
@@ -135,7 +137,9 @@ func runMaster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if !ok {
 		return exitUsage
 	}
-	opts := master.ServeOptions{Config: cfg, Stderr: stderr}
+	opts := master.ServeOptions{Config: cfg, Stderr: stderr, Faces: []func(*master.Supervisor) (master.Face, error){
+		func(s *master.Supervisor) (master.Face, error) { return ctl.Listen(s, cfg.Global.Socket) },
+	}}
 	if *noShell {
 		return master.Serve(opts)
 	}
@@ -155,7 +159,7 @@ func runMaster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		opts.Interactive = true
 		opts.OnPanic = term.Close
 		opts.Shell = func(s *master.Supervisor) {
-			names = s.Names
+			names = func() []string { return command.NameCandidates(s.ProcessNames()) }
 			shell(s, term, stdin, stdout)
 		}
 	} else {

@@ -10,6 +10,7 @@ import (
 	"github.com/taskmaster/taskmaster/ipc"
 	"github.com/taskmaster/taskmaster/lineedit"
 	"github.com/taskmaster/taskmaster/master"
+	"github.com/taskmaster/taskmaster/master/command"
 )
 
 const prompt = "taskmaster> "
@@ -19,11 +20,11 @@ const prompt = "taskmaster> "
 // and EOF mean shutdown.
 func shell(s *master.Supervisor, term *terminal, in io.Reader, out io.Writer) {
 	if term == nil {
-		s.ReadCommands(in, out)
+		command.ReadCommands(s, in, out)
 		return
 	}
 	editLoop(term, out, func(args []string) bool {
-		if master.IsAttach(args) && len(args) == 2 {
+		if command.IsAttach(args) && len(args) == 2 {
 			term.attach(out, func(rows, cols uint16) (*ipc.Conn, error) {
 				conn, err := s.AttachLocal(args[1], rows, cols)
 				if err != nil {
@@ -33,13 +34,13 @@ func shell(s *master.Supervisor, term *terminal, in io.Reader, out io.Writer) {
 			})
 			return false
 		}
-		if follows(args) {
-			term.interruptible(func(ctx context.Context) { s.ExecContext(ctx, args, out) })
+		if command.Follows(args) {
+			term.interruptible(func(ctx context.Context) { command.Exec(ctx, s, args, out) })
 		} else {
-			s.Exec(args, out)
+			command.Exec(context.Background(), s, args, out)
 		}
-		return master.IsExit(args)
-	}, func() { s.Exec([]string{"shutdown"}, out) })
+		return command.IsExit(args)
+	}, func() { command.Exec(context.Background(), s, []string{"shutdown"}, out) })
 }
 
 // editLoop runs a Session on the line editor; on Ctrl-D (or a lost
@@ -52,7 +53,7 @@ func editLoop(term *terminal, out io.Writer, run func(args []string) (leave bool
 			panic(r)
 		}
 	}()
-	master.Session(term.ed.ReadLine, out, run, func() {
+	command.Session(term.ed.ReadLine, out, run, func() {
 		fmt.Fprintln(out)
 		eof()
 	})

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/taskmaster/taskmaster/config"
-	"github.com/taskmaster/taskmaster/worker"
+	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 
 // runState prints the workers' state files as a status table, with no
@@ -31,8 +30,8 @@ func runState(args []string, stdout, stderr io.Writer) int {
 		}
 		rundir = g.RunDir
 	}
-	dir := filepath.Join(rundir, "workers")
-	states, bad, err := worker.ReadStates(dir)
+	dir := statefile.Dir(rundir)
+	states, bad, err := statefile.ReadDir(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "taskmaster state: %v\n", err)
 		return exitFailure
@@ -55,7 +54,7 @@ func runState(args []string, stdout, stderr io.Writer) int {
 // with no worker is the master's, for a slot that had none. The text came
 // from workers that run next to jobs: control characters are escaped so
 // nothing in it reaches the terminal as a sequence.
-func stateLine(st worker.State, alive bool) string {
+func stateLine(st statefile.State, alive bool) string {
 	var desc []string
 	if st.Pid > 0 {
 		desc = append(desc, fmt.Sprintf("pid %d", st.Pid))

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -211,12 +210,6 @@ func (t *terminal) Close() {
 		default:
 		}
 	})
-}
-
-// follows reports whether a command runs until interrupted (tail -f,
-// events).
-func follows(args []string) bool {
-	return args[0] == "events" || ((args[0] == "tail" || args[0] == "maintail") && slices.Contains(args[1:], "-f"))
 }
 
 // interruptible runs a command with a context that Ctrl-C cancels. The

@@ -1,10 +1,12 @@
-package master
+package command
 
 import (
 	"errors"
 	"io"
 	"strings"
 	"testing"
+
+	"github.com/taskmaster/taskmaster/master"
 )
 
 // LineReader never takes a long line for the end of input: it drops it
@@ -18,8 +20,8 @@ func TestLineReader(t *testing.T) {
 		line string
 		err  error
 	}{
-		{"status", nil}, {"", ErrLineTooLong}, {limit, nil}, {"", nil},
-		{"", ErrLineTooLong}, {"version", nil}, {"", io.EOF}, {"", io.EOF},
+		{"status", nil}, {"", master.ErrLineTooLong}, {limit, nil}, {"", nil},
+		{"", master.ErrLineTooLong}, {"version", nil}, {"", io.EOF}, {"", io.EOF},
 	}
 	for i, w := range want {
 		line, err := next()

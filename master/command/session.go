@@ -1,32 +1,25 @@
-package master
+package command
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
 
 	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/master"
 )
-
-// IsExit reports whether a command line ends a shell session.
-func IsExit(args []string) bool {
-	if len(args) == 0 {
-		return false
-	}
-	c, ok := lookup(args[0])
-	return ok && c.name == "shutdown"
-}
 
 // ReadCommands runs commands read line by line from in (a pipe or a file:
 // no prompt, no editing) until EOF, which means shutdown, or until a
 // command shuts the master down.
-func (s *Supervisor) ReadCommands(in io.Reader, out io.Writer) {
+func ReadCommands(s *master.Supervisor, in io.Reader, out io.Writer) {
 	Session(LineReader(in), out, func(args []string) bool {
-		s.Exec(args, out)
+		Exec(context.Background(), s, args, out)
 		return IsExit(args)
-	}, func() { s.Exec([]string{"shutdown"}, out) })
+	}, func() { Exec(context.Background(), s, []string{"shutdown"}, out) })
 }
 
 // Session runs the command lines next returns until run says to leave,
@@ -37,8 +30,8 @@ func (s *Supervisor) ReadCommands(in io.Reader, out io.Writer) {
 func Session(next func() (string, error), out io.Writer, run func(args []string) (leave bool), eof func()) {
 	for {
 		line, err := next()
-		if errors.Is(err, ErrLineTooLong) {
-			fmt.Fprintln(out, ErrorText(err))
+		if errors.Is(err, master.ErrLineTooLong) {
+			fmt.Fprintln(out, master.ErrorText(err))
 			continue
 		}
 		if err != nil {
@@ -85,7 +78,7 @@ func LineReader(in io.Reader) func() (string, error) {
 				n--
 			}
 			if n > MaxLine {
-				return "", refusal{"line too long", fmt.Sprintf("%d bytes, more than %d: ignored", n, MaxLine)}
+				return "", &master.Error{Kind: master.ErrLineTooLong, Detail: fmt.Sprintf("%d bytes, more than %d: ignored", n, MaxLine)}
 			}
 			line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte("\n")), []byte("\r"))
 			return string(line), nil

@@ -1,4 +1,4 @@
-package master
+package ctl
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/master"
+	"github.com/taskmaster/taskmaster/master/command"
 	"github.com/taskmaster/taskmaster/master/localsock"
 )
 
@@ -15,14 +17,14 @@ import (
 // Each connection carries one Request; the answer is Output packets and a
 // Done. Only root and the master's own uid are served (SO_PEERCRED).
 type Control struct {
-	s  *Supervisor
+	s  *master.Supervisor
 	ln *net.UnixListener
 }
 
 // Listen creates the control socket at path (see localsock.Listen: a
 // folder only root and this uid control, mode 0600, a stale socket of
 // ours replaced).
-func Listen(s *Supervisor, path string) (*Control, error) {
+func Listen(s *master.Supervisor, path string) (*Control, error) {
 	ln, err := localsock.Listen("unixpacket", path, "control socket")
 	if err != nil {
 		return nil, err
@@ -41,7 +43,7 @@ func (c *Control) Serve() {
 			time.Sleep(10 * time.Millisecond) // EMFILE and friends: do not spin
 			continue
 		}
-		c.s.goSafe(func() { c.serve(ipc.NewConn(uc)) })
+		c.s.GoSafe(func() { c.serve(ipc.NewConn(uc)) })
 	}
 }
 
@@ -55,7 +57,7 @@ func (c *Control) serve(conn *ipc.Conn) {
 		return
 	}
 	if !localsock.PeerAllowed(cred) {
-		c.s.log.Logf("WARN", "control: refused uid %d (pid %d)", cred.Uid, cred.Pid)
+		c.s.Logf("WARN", "control: refused uid %d (pid %d)", cred.Uid, cred.Pid)
 		// Read the request first: closing a socket with unread data resets
 		// it, and the client would lose the refusal.
 		conn.SetReadDeadline(time.Now().Add(time.Second))
@@ -74,19 +76,19 @@ func (c *Control) serve(conn *ipc.Conn) {
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
-	if req.Attach && IsAttach(req.Args) && len(req.Args) == 2 {
+	if req.Attach && command.IsAttach(req.Args) && len(req.Args) == 2 {
 		c.attach(conn, req)
 		return
 	}
 	// The client says nothing more; its leaving (EOF) ends `tail -f`.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	c.s.goSafe(func() {
+	c.s.GoSafe(func() {
 		conn.Recv()
 		cancel()
 	})
 	w := &packetWriter{conn: conn}
-	code := c.s.ExecContext(ctx, req.Args, w)
+	code := command.Exec(ctx, c.s, req.Args, w)
 	if w.err == nil {
 		conn.Send(&ipc.Done{Code: code}, 5*time.Second)
 	}
@@ -121,7 +123,7 @@ func (c *Control) attach(conn *ipc.Conn, req *ipc.Request) {
 		err = c.s.Attach(req.Args[1], req.Rows, req.Cols, f)
 	}
 	if err != nil {
-		conn.Send(&ipc.Output{Data: ErrorText(err) + "\n"}, time.Second)
+		conn.Send(&ipc.Output{Data: master.ErrorText(err) + "\n"}, time.Second)
 		conn.Send(&ipc.Done{Code: 1}, time.Second)
 	}
 }
