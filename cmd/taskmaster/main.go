@@ -139,6 +139,7 @@ func runMaster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	opts := master.ServeOptions{Config: cfg, Stderr: stderr, Faces: []func(*master.Supervisor) (master.Face, error){
 		func(s *master.Supervisor) (master.Face, error) { return ctl.Listen(s, cfg.Global.Socket) },
+		func(s *master.Supervisor) (master.Face, error) { return master.XMLRPCFace(s, cfg.Global) },
 	}}
 	if *noShell {
 		return master.Serve(opts)
