@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/master/xmlrpc"
 )
 
 // ProcessInfo is one process at one moment: what `status` shows and
@@ -81,18 +82,7 @@ func (p *Process) describe(now time.Time) string {
 	return ""
 }
 
-func uptime(d time.Duration) string {
-	s := int64(d / time.Second)
-	days, s := s/86400, s%86400
-	hms := fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	switch days {
-	case 0:
-		return hms
-	case 1:
-		return "1 day, " + hms
-	}
-	return fmt.Sprintf("%d days, %s", days, hms)
-}
+func uptime(d time.Duration) string { return xmlrpc.Uptime(int(d / time.Second)) }
 
 // Uptime formats a duration as supervisorctl's description does:
 // H:MM:SS, with "N days, " before it past a day.

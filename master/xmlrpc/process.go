@@ -101,7 +101,7 @@ func unixTime(t time.Time) int {
 func description(p *Process, start, now int) string {
 	switch p.State {
 	case StateRunning:
-		return fmt.Sprintf("pid %d, uptime %s", p.PID, uptime(now-start))
+		return fmt.Sprintf("pid %d, uptime %s", p.PID, Uptime(now-start))
 	case StateFatal, StateBackoff:
 		if p.SpawnErr != "" {
 			return p.SpawnErr
@@ -116,9 +116,10 @@ func description(p *Process, start, now int) string {
 	return ""
 }
 
-// uptime formats seconds as Python's str(timedelta): "H:MM:SS", or
-// "D day(s), H:MM:SS"; a clock set back gives 0:00:00.
-func uptime(secs int) string {
+// Uptime formats seconds as supervisor's descriptions do, Python's
+// str(timedelta): "H:MM:SS", or "D day(s), H:MM:SS"; a clock set back
+// gives 0:00:00. The master's own status lines use it too.
+func Uptime(secs int) string {
 	secs = max(secs, 0)
 	days, rest := secs/86400, secs%86400
 	hms := fmt.Sprintf("%d:%02d:%02d", rest/3600, rest%3600/60, rest%60)

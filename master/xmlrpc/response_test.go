@@ -77,8 +77,8 @@ func TestEncodeResponse(t *testing.T) {
 
 func TestUptime(t *testing.T) {
 	for secs, want := range map[int]string{0: "0:00:00", 155: "0:02:35", 3599: "0:59:59", 86400 + 7384: "1 day, 2:03:04", 3*86400 + 5: "3 days, 0:00:05", -5: "0:00:00"} {
-		if got := uptime(secs); got != want {
-			t.Errorf("uptime(%d) = %q, want %q", secs, got, want)
+		if got := Uptime(secs); got != want {
+			t.Errorf("Uptime(%d) = %q, want %q", secs, got, want)
 		}
 	}
 }
