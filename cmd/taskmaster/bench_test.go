@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -375,4 +376,42 @@ func BenchmarkSummary(b *testing.B) {
 	if len(tableRows) > 0 {
 		fmt.Print(formatTable("taskmaster vs supervisord", tableRows))
 	}
+}
+
+// BenchmarkSupervisorctlStatus times stock supervisorctl's `status` of
+// 1000 RUNNING processes, against taskmaster's XML-RPC socket and against
+// supervisord's: what a supervisor user's scripts and dashboards pay.
+func BenchmarkSupervisorctlStatus(b *testing.B) {
+	const n = 1000
+	if _, err := exec.LookPath("supervisorctl"); err != nil {
+		b.Skip("SKIP: supervisorctl not installed")
+	}
+	statusMs := func(s *superProc, sock string) float64 {
+		s.waitJobs(n, 5*time.Millisecond, 120*time.Second)
+		s.waitRunning(n, 120*time.Second, nil)
+		var times []float64
+		for range 7 {
+			t0 := time.Now()
+			out, _ := exec.Command("supervisorctl", "-s", "unix://"+sock, "status").Output()
+			times = append(times, ms(time.Since(t0)))
+			if got := strings.Count(string(out), "RUNNING"); got != n {
+				b.Fatalf("%s: supervisorctl status shows %d RUNNING, want %d", s.kind, got, n)
+			}
+		}
+		s.stop()
+		return percentile(times, 0.5)
+	}
+	t := newTable(b)
+	tm := benchMaster(b, tmConfig(n))
+	tmMs := statusMs(tm, filepath.Join(tm.dir, "run", "supervisor.sock"))
+	var sdMs float64
+	ok := haveSupervisord()
+	if ok {
+		sd := benchSupervisord(b, sdPrograms(n), n)
+		sdMs = statusMs(sd, filepath.Join(sd.dir, "supervisor.sock"))
+	} else {
+		noSupervisord()
+	}
+	t.add(fmt.Sprintf("supervisorctl status of %d, ms (p50 of 7)", n), "sctl_status_ms", tmMs, sdMs, ok)
+	t.print()
 }
