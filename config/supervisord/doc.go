@@ -24,5 +24,7 @@
 // What it deliberately does not do: it runs nothing, writes nothing but
 // the YAML it is asked for, and checks nothing on the machine that
 // `taskmaster check` checks (folders, users); it reads only regular files
-// of at most 1 MiB, at most 1000 of them.
+// of at most 1 MiB, at most 1000 of them, and its expansions may produce
+// at most 16 MiB in all (a width times numprocs could otherwise ask for
+// gigabytes).
 package supervisord

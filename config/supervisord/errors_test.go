@@ -73,3 +73,30 @@ func TestNotARegularFile(t *testing.T) {
 		t.Fatalf("want a not-a-regular-file error, got %v", err)
 	}
 }
+
+// TestValuesStayValues checks that a value holding newlines and YAML
+// syntax (a continuation line) cannot add keys or programs to the YAML,
+// neither through the value nor through the warning comments about it.
+func TestValuesStayValues(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.conf")
+	conf := "[program:a]\ncommand = /bin/true\ndirectory = rel\n  programs: {evil: {cmd: /bin/false}}\n" +
+		"environment = X=\"1\n  evil: 2\"\nstdout_events_enabled = true\n"
+	os.WriteFile(path, []byte(conf), 0o644)
+	cfg, err := Load(path, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var y strings.Builder
+	if err := WriteYAML(&y, cfg); err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(filepath.Join(dir, "rel\nprograms: {evil: {cmd: /bin/false}}"), 0o755)
+	got, err := checkYAML(t, filepath.Join(dir, "t.yaml"), []byte(y.String()))
+	if err != nil {
+		t.Fatalf("%v\n%s", err, y.String())
+	}
+	if len(got.Programs) != 1 || got.Programs["a"] == nil || len(got.Programs["a"].Env) != 1 || got.Programs["a"].Env["X"] != "1\nevil: 2" {
+		t.Fatalf("the YAML says something else than the config:\n%s", y.String())
+	}
+}

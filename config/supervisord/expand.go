@@ -115,6 +115,9 @@ func parseSpec(s string, at int) (spec, int, error) {
 		sp.prec, i = span(s, i+1, "0123456789")
 		sp.prec = "." + sp.prec
 	}
+	if len(sp.width) > 4 || len(sp.prec) > 5 {
+		return sp, 0, fmt.Errorf("%w: %q: width or precision above 9999", ErrFormat, s)
+	}
 	_, i = span(s, i, "hlL")
 	if i >= len(s) {
 		return sp, 0, fmt.Errorf("%w: %q: incomplete format", ErrFormat, s)

@@ -217,7 +217,7 @@ func isLoopback(host string) bool {
 
 // expand expands k's value, recording an error naming k on failure.
 func (im *importer) expand(k *Key, vars Vars) (string, bool) {
-	v, err := Expand(k.Value, vars)
+	v, err := im.expandText(k.Value, vars)
 	if err != nil {
 		im.errorAt(k, err)
 		return "", false
@@ -262,4 +262,21 @@ func (im *importer) unknownKey(s *Section, k *Key) {
 	if s.Get(k.Name) == k {
 		im.warn(k, s.Name, k.Name, "unknown key: ignored, as by supervisord")
 	}
+}
+
+// maxExpanded bounds the text all expansions of one import produce: a
+// width such as %(process_num)9999d times numprocs=10000 must not make
+// the import (or the YAML) gigabytes long.
+const maxExpanded = 16 << 20
+
+// expandText is Expand, counted against maxExpanded.
+func (im *importer) expandText(s string, vars Vars) (string, error) {
+	v, err := Expand(s, vars)
+	if err != nil {
+		return "", err
+	}
+	if im.expanded += len(v); im.expanded > maxExpanded {
+		return "", fmt.Errorf("%w: the expanded values exceed %d bytes in all", ErrFormat, maxExpanded)
+	}
+	return v, nil
 }

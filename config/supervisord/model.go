@@ -1,6 +1,9 @@
 package supervisord
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Config is a supervisor config in taskmaster's terms: what the YAML
 // writer emits. Zero values mean taskmaster's default (the key is left
@@ -71,12 +74,24 @@ type Warning struct {
 	Msg     string // "not supported (what happens instead)", ...
 }
 
-// String is FILE:LINE: [section] key: msg.
+// String is FILE:LINE: [section] key: msg, on one line: control
+// characters (a newline in a value) are escaped, so the text is safe on a
+// terminal and as a YAML comment.
 func (w Warning) String() string {
 	if w.Key == "" {
-		return fmt.Sprintf("%s:%d: [%s]: %s", w.File, w.Line, w.Section, w.Msg)
+		return printable(fmt.Sprintf("%s:%d: [%s]: %s", w.File, w.Line, w.Section, w.Msg))
 	}
-	return fmt.Sprintf("%s:%d: [%s] %s: %s", w.File, w.Line, w.Section, w.Key, w.Msg)
+	return printable(fmt.Sprintf("%s:%d: [%s] %s: %s", w.File, w.Line, w.Section, w.Key, w.Msg))
+}
+
+// printable escapes control characters and Unicode line separators.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
+			return '?'
+		}
+		return r
+	}, s)
 }
 
 // Defaults of supervisor's program keys, which are taskmaster's as well.

@@ -92,6 +92,9 @@ func harmless(name, value string) bool {
 	return false
 }
 
+// maxNumProcs is taskmaster's limit on numprocs.
+const maxNumProcs = 10000
+
 // proc is what supervisord would run for one process of a program.
 type proc struct {
 	name   string
@@ -126,7 +129,7 @@ func (r *sectionReader) key(name string) *Key { return r.im.ini.Lookup(r.s, name
 func (r *sectionReader) get(name, def string) (string, bool) {
 	k := r.key(name)
 	if k == nil {
-		v, err := Expand(def, r.im.withEnviron(r.vars))
+		v, err := r.im.expandText(def, r.im.withEnviron(r.vars))
 		if err != nil {
 			r.im.errs = append(r.im.errs, &Error{File: r.s.File, Line: r.s.Line, Msg: fmt.Sprintf("%s default: %v", name, err)})
 			return "", false
@@ -225,6 +228,10 @@ func (im *importer) program(s *Section, groups map[string]group, globalEnv []Env
 	if st.numProcs > 1 && !strings.Contains(st.processName, "%(process_num)") {
 		im.errorAt(r.keyOr("process_name"), fmt.Errorf("%w: %%(process_num) must be present within process_name when numprocs > 1", ErrBadValue))
 	}
+	if st.numProcs > maxNumProcs {
+		im.errorAt(r.keyOr("numprocs"), fmt.Errorf("%w: numprocs %d: taskmaster runs at most %d processes of a program", ErrBadValue, st.numProcs, maxNumProcs))
+		return nil
+	}
 	if st.stopAsGroup && !st.killAsGroup {
 		im.errorAt(r.keyOr("killasgroup"), fmt.Errorf("%w: cannot set stopasgroup=true and killasgroup=false", ErrBadValue))
 	}
@@ -302,7 +309,7 @@ func (r *sectionReader) process(n int, st settings, globalEnv []EnvVar) (proc, b
 	if p.argv, ok = r.command(); !ok {
 		return p, false
 	}
-	name, err := Expand(st.processName, r.vars)
+	name, err := r.im.expandText(st.processName, r.vars)
 	if err == nil {
 		name, err = validName(name)
 	}

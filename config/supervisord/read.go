@@ -33,15 +33,16 @@ const (
 
 // importer is the state of one Load.
 type importer struct {
-	env     Env
-	ini     *INI
-	main    string // the main file as the caller named it
-	here    string // its absolute folder
-	environ Vars   // ENV_X: the machine's, then [supervisord] environment
-	errs    []*Error
-	warns   []Warning
-	display map[string]string // absolute include path -> name in messages
-	files   []string          // names of the files read, in order
+	env      Env
+	ini      *INI
+	main     string // the main file as the caller named it
+	here     string // its absolute folder
+	environ  Vars   // ENV_X: the machine's, then [supervisord] environment
+	errs     []*Error
+	warns    []Warning
+	display  map[string]string // absolute include path -> name in messages
+	files    []string          // names of the files read, in order
+	expanded int               // bytes produced by expansions so far
 }
 
 // Load reads the supervisor config at path and the files its [include]
@@ -135,7 +136,7 @@ func (im *importer) includes() {
 		im.errs = append(im.errs, &Error{File: sect.File, Line: sect.Line, Msg: "[include] section has no files setting"})
 		return
 	}
-	files, err := Expand(key.Value, im.withEnviron(Vars{"here": im.here, "host_node_name": im.env.Hostname}))
+	files, err := im.expandText(key.Value, im.withEnviron(Vars{"here": im.here, "host_node_name": im.env.Hostname}))
 	if err != nil {
 		im.errorAt(key, err)
 		return

@@ -18,7 +18,7 @@ import (
 // same Config always gives the same bytes.
 func WriteYAML(w io.Writer, cfg *Config) error {
 	yw := &yamlWriter{}
-	yw.line(0, "# taskmaster config converted from %s by `taskmaster import`.", cfg.Source)
+	yw.line(0, "# taskmaster config converted from %s by `taskmaster import`.", printable(cfg.Source))
 	yw.line(0, "# Check it with `taskmaster check -c FILE` before you run it.")
 	yw.global(cfg.Global)
 	if len(cfg.Programs) == 0 {
@@ -73,11 +73,11 @@ func (yw *yamlWriter) global(g Global) {
 }
 
 func (yw *yamlWriter) program(p *Program, warnings []Warning, notes bool) error {
-	yw.line(1, "# [%s] %s:%d", p.Section, p.File, p.Line)
+	yw.line(1, "# %s", printable(fmt.Sprintf("[%s] %s:%d", p.Section, p.File, p.Line)))
 	if notes {
 		for _, w := range warnings {
 			if w.Section == p.Section {
-				yw.line(1, "# %s:%d: %s", w.File, w.Line, strings.TrimPrefix(w.String(), fmt.Sprintf("%s:%d: [%s] ", w.File, w.Line, w.Section)))
+				yw.line(1, "# %s", w.String())
 			}
 		}
 	}
