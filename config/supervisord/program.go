@@ -374,8 +374,11 @@ func (r *sectionReader) logfile(stream string) (logSpec, bool) {
 		if v, ok = r.im.expand(&Key{Name: k.Name, Value: v, File: k.File, Line: k.Line}, r.vars); !ok {
 			return ls, false
 		}
-		if ls.kind = logfileKind(v); ls.kind == logPath {
+		switch ls.kind = logfileKind(v); ls.kind {
+		case logPath:
 			ls.path = r.im.path(k, r.s.Name, v, true)
+		case logConsole:
+			ls.path = v // for the warning; the stream is discarded
 		}
 	}
 	ls.backups = typed(r, stream+"_logfile_backups", "10", integer)
@@ -488,6 +491,8 @@ func (im *importer) logNotes(r *sectionReader, st settings, pr proc) {
 			}
 		case ls.kind == logAuto:
 			im.warn(k, r.s.Name, k.Name, "AUTO not supported (output is not written to a file; its last 64 KiB are kept for tail)")
+		case ls.kind == logConsole:
+			im.warn(k, r.s.Name, k.Name, ls.path+" not supported (taskmaster does not pass a job's output to its own; the output is discarded and its last 64 KiB are kept for tail)")
 		case ls.kind == logSyslog:
 			im.warn(k, r.s.Name, k.Name, "syslog not supported (output is not written to a file; its last 64 KiB are kept for tail)")
 		}

@@ -2,6 +2,7 @@ package supervisord
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -144,7 +145,12 @@ const (
 	logNone
 	logAuto
 	logSyslog
+	logConsole // /dev/stdout and the like: supervisord's own output
 )
+
+// consolePath matches the paths that name supervisord's own standard
+// output or error, common in containers.
+var consolePath = regexp.MustCompile(`^/(dev/(stdout|stderr|fd/[0-9]+)|proc/self/fd/[0-9]+)$`)
 
 func logfileKind(s string) logKind {
 	switch strings.ToLower(s) {
@@ -154,6 +160,12 @@ func logfileKind(s string) logKind {
 		return logAuto
 	case "syslog":
 		return logSyslog
+	}
+	if s == "/dev/null" {
+		return logNone
+	}
+	if consolePath.MatchString(s) {
+		return logConsole
 	}
 	return logPath
 }
