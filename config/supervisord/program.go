@@ -27,7 +27,7 @@ func (im *importer) groups() map[string]group {
 		if k == nil {
 			continue
 		}
-		v, ok := im.expand(k, im.environ)
+		v, ok := im.expand(k, im.withEnviron(Vars{"here": im.here}))
 		if !ok {
 			continue
 		}
