@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/taskmaster/taskmaster/config/supervisord"
 )
@@ -61,11 +62,11 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 // place, so a failed import never leaves half a config behind. The file is
 // 0600: an inet password may be in it.
 func writeNew(path string, data []byte) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.CreateTemp(filepath.Dir(path), ".taskmaster-import-*") // mode 0600
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
