@@ -42,6 +42,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return runCheck(args[1:], stdout, stderr)
 		case "state":
 			return runState(args[1:], stdout, stderr)
+		case "import":
+			return runImport(args[1:], stdout, stderr)
 		case "version":
 			fmt.Fprintf(stdout, "taskmaster %s\n", master.Version)
 			return exitOK
@@ -58,6 +60,8 @@ const usageText = `usage:
   taskmaster ctl [-c FILE | -s SOCKET] [COMMAND [ARGS...]]
   taskmaster check [-c FILE]             validate the config, print every error
   taskmaster state [-c FILE | RUNDIR]    print the workers' state files
+  taskmaster import [-o FILE] SUPERVISORD.CONF
+                                         convert a supervisor config to taskmaster YAML
   taskmaster version
 `
 
