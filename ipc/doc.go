@@ -21,6 +21,7 @@
 //	  │ ── Clear ────────────────────▶ │  truncate the job's logs (its fds)
 //	  │ ◀─────────────────── Cleared ─ │  one answer per Clear
 //	  │ ── Reopen ───────────────────▶ │  reopen the job's logs (SIGUSR2)
+//	  │ ── Input ────────────────────▶ │  a tty job's stdin (sendProcessStdin)
 //	  │ ◀──────────────────── Notice ─ │  any time: a log write/rotation problem
 //	  │ ── Quit ─────────────────────▶ │  the slot is done: stop the job, exit
 //

@@ -226,7 +226,8 @@ type Attached struct {
 	DetachKey []byte `msgpack:"detachkey"`
 }
 
-// Input is what an attached client typed, for the job's terminal.
+// Input is what an attached client typed, for the job's terminal; from
+// the master to a worker, data for a tty job's terminal (sendProcessStdin).
 type Input struct {
 	Data []byte `msgpack:"data"`
 }

@@ -42,6 +42,22 @@ func (s *Supervisor) attachable(name string) (*Process, error) {
 	return p, nil
 }
 
+// WriteStdin writes data to a running tty program's terminal, as typed
+// (supervisor's sendProcessStdin; a job without tty has /dev/null for
+// stdin: ErrNotTTY). It returns once the data is queued for the worker.
+func (s *Supervisor) WriteStdin(name string, data []byte) error {
+	var err error
+	if !s.do(func() {
+		var p *Process
+		if p, err = s.attachable(name); err == nil {
+			p.w.Input(data)
+		}
+	}) {
+		return fail(ErrShuttingDown, name)
+	}
+	return err
+}
+
 // AttachLocal attaches the master's own terminal: it returns the client
 // end of a new socketpair whose other end went to the worker.
 func (s *Supervisor) AttachLocal(name string, rows, cols uint16) (*ipc.Conn, error) {

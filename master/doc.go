@@ -60,6 +60,7 @@
 //	func (s *Supervisor) RequestReload()
 //	func (s *Supervisor) AddProgram(name string) error
 //	func (s *Supervisor) RemoveProgram(name string) error
+//	func (s *Supervisor) WriteStdin(name string, data []byte) error
 //	func (s *Supervisor) Attachable(name string) error
 //	func (s *Supervisor) Attach(name string, rows, cols uint16, f *os.File) error
 //	func (s *Supervisor) SetNotify(on bool) error

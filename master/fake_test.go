@@ -79,6 +79,8 @@ func (w *fakeWorker) Clear(reply func(*ipc.Cleared)) {
 	reply(&ipc.Cleared{})
 }
 func (w *fakeWorker) Reopen() { w.orders = append(w.orders, "reopen") }
+
+func (w *fakeWorker) Input(data []byte) { w.orders = append(w.orders, "input "+string(data)) }
 func (w *fakeWorker) Attach(f *os.File, a *ipc.Attach) {
 	f.Close()
 	w.orders = append(w.orders, "attach")

@@ -26,6 +26,8 @@ type Worker interface {
 	// and its kept output; reply is called as Tail's.
 	Clear(reply func(*ipc.Cleared))
 	Reopen()
+	// Input writes data to a tty job's terminal, as typed.
+	Input(data []byte)
 	// Attach hands a client connection to the worker, which owns f after.
 	Attach(f *os.File, a *ipc.Attach)
 }

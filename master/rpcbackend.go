@@ -106,14 +106,10 @@ func (b rpcBackend) Signal(name string, sig syscall.Signal) error {
 	return one(b.s.Signal(sig, []string{name}))
 }
 
-// WriteStdin: a job's stdin is /dev/null (a tty job's terminal belongs to
-// attach), so there is nothing to write to, as supervisor answers for a
-// process whose stdin is closed.
+// WriteStdin writes to a tty job's terminal; any other job's stdin is
+// /dev/null: NO_FILE, as supervisor answers for a closed stdin.
 func (b rpcBackend) WriteStdin(name string, data []byte) error {
-	if _, err := b.s.Status([]string{name}); err != nil {
-		return rpcErr(err)
-	}
-	return fmt.Errorf("%w: %s has no stdin", xmlrpc.ErrNoFile, name)
+	return rpcErr(b.s.WriteStdin(name, data))
 }
 
 func (b rpcBackend) OpenLog(name string, log xmlrpc.Log) (*os.File, error) {
@@ -273,6 +269,7 @@ func rpcErr(err error) error {
 		{ErrShuttingDown, xmlrpc.ErrShuttingDown},
 		{ErrNoLog, xmlrpc.ErrNoFile},
 		{ErrNoOutput, xmlrpc.ErrNoFile},
+		{ErrNotTTY, xmlrpc.ErrNoFile},
 		{ErrAlreadyAdded, xmlrpc.ErrAlreadyAdded},
 		{ErrStillRunning, xmlrpc.ErrStillRunning},
 		{ErrConfig, xmlrpc.ErrCantReread},

@@ -251,6 +251,18 @@ func (wp *workerProc) Clear(reply func(*ipc.Cleared)) {
 
 func (wp *workerProc) Reopen() { wp.send(&ipc.Reopen{}) }
 
+// Input sends data in pieces that fit a packet.
+func (wp *workerProc) Input(data []byte) {
+	for len(data) > 0 {
+		n := min(len(data), maxInput)
+		wp.send(&ipc.Input{Data: data[:n]})
+		data = data[n:]
+	}
+}
+
+// maxInput is the most of a job's stdin one packet carries.
+const maxInput = 32 << 10
+
 func (wp *workerProc) Attach(f *os.File, a *ipc.Attach) { wp.sendFiles(a, f) }
 
 // send queues m without blocking the loop. A full queue means the worker

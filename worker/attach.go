@@ -28,6 +28,7 @@ type terminal struct {
 	size    pty.Winsize
 	clients []*client
 	writers sync.WaitGroup // client writers still running
+	stdin   chan []byte    // the master's Input, to writeStdin; nil until used
 }
 
 type client struct {
@@ -134,6 +135,38 @@ func (t *terminal) resize(rows, cols uint16) {
 }
 
 // read takes a client's keys and window sizes until it hangs up.
+// input queues data for the current run's terminal, as if a client typed
+// it; the writes happen on one goroutine, in order, so a job that does not
+// read its terminal blocks that goroutine, never the worker's loop. Past
+// stdinQueue pending writes, data is dropped.
+func (t *terminal) input(data []byte) {
+	t.mu.Lock()
+	if t.stdin == nil {
+		t.stdin = make(chan []byte, stdinQueue)
+		go t.writeStdin(t.stdin)
+	}
+	ch := t.stdin
+	t.mu.Unlock()
+	select {
+	case ch <- data:
+	default:
+	}
+}
+
+// stdinQueue bounds the master's pending writes to a terminal.
+const stdinQueue = 64
+
+func (t *terminal) writeStdin(ch <-chan []byte) {
+	for data := range ch {
+		t.mu.Lock()
+		ptmx := t.ptmx
+		t.mu.Unlock()
+		if ptmx != nil {
+			ptmx.Write(data)
+		}
+	}
+}
+
 func (t *terminal) read(c *client) {
 	defer t.drop(c)
 	for {

@@ -145,6 +145,11 @@ func (w *worker) handle(m ipc.Message, files []*os.File) bool {
 		w.state.update(func(st *statefile.State) { st.State, st.Restarts, st.Error = m.State, m.Restarts, m.Error })
 	case *ipc.Clear:
 		w.clear()
+	case *ipc.Input:
+		// sendProcessStdin: only a tty job has a stdin to write to.
+		if w.term != nil {
+			w.term.input(m.Data)
+		}
 	case *ipc.Reopen:
 		for _, o := range []*output{w.stdout, w.stderr} {
 			if o.file != nil {
