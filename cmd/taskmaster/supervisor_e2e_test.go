@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -495,5 +496,140 @@ func TestXMLRPCDashboardClients(t *testing.T) {
 	out, err := exec.CommandContext(ctx, py, "-c", dashboardScript, url).CombinedOutput()
 	if err != nil || string(out) != "ok\n" {
 		t.Errorf("dashboard script: %v\n%s", err, out)
+	}
+}
+
+// ansiblePlaybook: every state of community.general.supervisorctl on
+// api (one process) and the web: group, each followed by the master's
+// own status (taskmaster ctl status --json), in one playbook since
+// ansible is slow to start.
+const ansiblePlaybook = `
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  vars:
+    ansible_python_interpreter: /usr/bin/python3
+    sock: unix://{{SOCK}}
+  tasks:
+    - {name: stop, community.general.supervisorctl: {name: api, state: stopped, server_url: "{{sock}}"}}
+    - {name: stop again, community.general.supervisorctl: {name: api, state: stopped, server_url: "{{sock}}"}}
+    - {name: after stop, command: "{{CTL}} status --json"}
+    - {name: start, community.general.supervisorctl: {name: api, state: started, server_url: "{{sock}}"}}
+    - {name: start again, community.general.supervisorctl: {name: api, state: started, server_url: "{{sock}}"}}
+    - {name: after start, command: "{{CTL}} status --json"}
+    - {name: restart, community.general.supervisorctl: {name: api, state: restarted, config: "{{CONF}}"}}
+    - {name: after restart, command: "{{CTL}} status --json"}
+    - {name: signal, community.general.supervisorctl: {name: api, state: signalled, signal: HUP, server_url: "{{sock}}"}}
+    - {name: stop group, community.general.supervisorctl: {name: "web:", state: stopped, server_url: "{{sock}}"}}
+    - {name: after stop group, command: "{{CTL}} status --json"}
+    - {name: stop for absent, community.general.supervisorctl: {name: api, state: stopped, server_url: "{{sock}}"}}
+    - {name: absent, community.general.supervisorctl: {name: api, state: absent, server_url: "{{sock}}"}}
+    - {name: absent again, community.general.supervisorctl: {name: api, state: absent, server_url: "{{sock}}"}}
+    - {name: after absent, command: "{{CTL}} status --json"}
+    - {name: present, community.general.supervisorctl: {name: api, state: present, server_url: "{{sock}}"}}
+    - {name: present again, community.general.supervisorctl: {name: api, state: present, server_url: "{{sock}}"}}
+    - {name: after present, command: "{{CTL}} status --json"}
+`
+
+// TestAnsibleSupervisorctl runs Ansible's supervisorctl module (Debian's
+// ansible package) against a real master.
+func TestAnsibleSupervisorctl(t *testing.T) {
+	needTool(t, "supervisorctl", "supervisor")
+	playbook := needTool(t, "ansible-playbook", "ansible")
+	m := startMaster(t, `
+programs:
+  api:
+    cmd: "/bin/sh -c 'trap \"echo got-hup\" HUP; while :; do sleep 0.1; done'"
+    starttime: 0
+    stdout: api.log
+  web:
+    cmd: sleep 1000
+    numprocs: 2
+    starttime: 0
+`)
+	m.pids("api", "web:web_00", "web:web_01")
+	conf := filepath.Join(m.dir, "supervisorctl.conf")
+	if err := os.WriteFile(conf, []byte("[supervisorctl]\nserverurl=unix://"+m.rpcSock()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	play := filepath.Join(m.dir, "play.yaml")
+	r := strings.NewReplacer("{{SOCK}}", m.rpcSock(), "{{CONF}}", conf, "{{CTL}}", binary+" ctl -c "+m.cfg)
+	if err := os.WriteFile(play, []byte(r.Replace(ansiblePlaybook)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, playbook, "-i", "localhost,", play)
+	tmp := t.TempDir()
+	cmd.Dir = tmp
+	cmd.Env = append(os.Environ(), "ANSIBLE_STDOUT_CALLBACK=json", "ANSIBLE_LOCAL_TEMP="+tmp, "ANSIBLE_REMOTE_TEMP="+tmp,
+		"ANSIBLE_NOCOLOR=1", "GORACE=atexit_sleep_ms=0")
+	start := time.Now()
+	out, err := cmd.Output()
+	t.Logf("ansible-playbook took %s", time.Since(start).Round(time.Millisecond))
+	var res struct {
+		Plays []struct {
+			Tasks []struct {
+				Task  struct{ Name string }
+				Hosts map[string]struct {
+					Changed bool
+					Failed  bool
+					Msg     string
+					Stdout  string
+				}
+			}
+		}
+	}
+	if jerr := json.Unmarshal(out, &res); jerr != nil || len(res.Plays) != 1 {
+		t.Fatalf("ansible-playbook: %v, %v\n%s", err, jerr, out)
+	}
+	type result struct {
+		changed, failed bool
+		msg             string
+		states          map[string]procInfo // after-tasks: the master's status
+	}
+	got := map[string]result{}
+	for _, task := range res.Plays[0].Tasks {
+		h := task.Hosts["localhost"]
+		r := result{changed: h.Changed, failed: h.Failed, msg: h.Msg}
+		if strings.HasPrefix(task.Task.Name, "after ") {
+			var infos []procInfo
+			if err := json.Unmarshal([]byte(h.Stdout), &infos); err != nil {
+				t.Errorf("%s: %v: %q", task.Task.Name, err, h.Stdout)
+			}
+			r.states = map[string]procInfo{}
+			for _, in := range infos {
+				r.states[in.Name] = in
+			}
+		}
+		got[task.Task.Name] = r
+	}
+	for name, changed := range map[string]bool{"stop": true, "stop again": false, "start": true, "start again": false,
+		"restart": true, "signal": true, "stop group": true, "stop for absent": true, "absent": true,
+		"absent again": false, "present": true, "present again": false} {
+		r, ok := got[name]
+		if !ok || r.failed || r.changed != changed {
+			t.Errorf("task %q: ran %v, failed %v (%s), changed %v, want changed %v", name, ok, r.failed, r.msg, r.changed, changed)
+		}
+	}
+	state := func(after, name string) procInfo { return got["after "+after].states[name] }
+	for _, c := range []struct{ after, name, state string }{
+		{"stop", "api", "STOPPED"}, {"start", "api", "RUNNING"}, {"restart", "api", "RUNNING"},
+		{"stop group", "web:web_00", "STOPPED"}, {"stop group", "web:web_01", "STOPPED"}, {"stop group", "api", "RUNNING"},
+		{"absent", "api", ""}, {"absent", "web:web_00", "STOPPED"}, {"present", "api", "RUNNING"},
+	} {
+		if st := state(c.after, c.name).State; st != c.state {
+			t.Errorf("after %s: %s is %q, want %q", c.after, c.name, st, c.state)
+		}
+	}
+	if a, b := state("start", "api").Pid, state("restart", "api").Pid; a == 0 || a == b {
+		t.Errorf("restart: api's pid %d then %d", a, b)
+	}
+	waitFor(t, 10*time.Second, "got-hup in api's log", func() bool {
+		b, _ := os.ReadFile(filepath.Join(m.dir, "api.log"))
+		return strings.Contains(string(b), "got-hup")
+	})
+	if err != nil {
+		t.Errorf("ansible-playbook: %v", err)
 	}
 }
