@@ -646,3 +646,33 @@ programs:
 		t.Errorf("ansible-playbook: %v", err)
 	}
 }
+
+// TestSupervisorctlInteractive: supervisorctl's own shell on a terminal,
+// with Tab completion of commands and of the master's process names.
+func TestSupervisorctlInteractive(t *testing.T) {
+	m := startMaster(t, supervisorConfig)
+	m.waitState("cat", "RUNNING", nil)
+	s := m.supervisorctl()
+	p := runOnPTY(t, exec.Command(s.bin, s.conn...))
+	p.expectRE(`cat +RUNNING +pid \d+`) // it starts with status
+	p.expect("supervisor> ")
+	p.send("vers\t\n")
+	p.expect("4.2.5-taskmaster")
+	p.expect("supervisor> ")
+	p.send("status ca\t\n")
+	p.expectRE(`status cat\s+cat +RUNNING +pid \d+, uptime`)
+	p.expect("supervisor> ")
+	p.send("stop web:web_0\t\t")
+	p.expect("web:web_00")
+	p.expect("web:web_01")
+	p.send("1\n")
+	p.expect("web:web_01: stopped")
+	p.expect("supervisor> ")
+	p.send("quit\n")
+	if code := p.waitExit(); code != 0 {
+		t.Errorf("quit: exit %d", code)
+	}
+	if st := m.status("web:web_01").State; st != "STOPPED" {
+		t.Errorf("web:web_01 %s after stop", st)
+	}
+}
