@@ -414,6 +414,10 @@ func TestSupervisorctlOverTCP(t *testing.T) {
 	m.waitState("cat", "RUNNING", nil)
 	m.supervisorctl("-s", url, "-u", "fleet", "-p", "s3cret").expectMatch([]string{`^cat` + statusRunning,
 		`^once +STOPPED +Not started$`, `^web:web_00` + statusRunning, `^web:web_01` + statusRunning}, 3, "status")
+	// tail -f reads /logtail over HTTP with the same credentials.
+	m.supervisorctl("-s", url, "-u", "fleet", "-p", "s3cret").follow("three lines", func(o string) bool {
+		return strings.Count(o, "\nline") >= 3
+	}, "tail", "-f", "web:web_00")
 	// supervisord's own answer: the same two lines and exit 1.
 	out, code := m.supervisorctl("-s", url, "-u", "fleet", "-p", "wrong").run("status")
 	if code != 1 || !strings.HasPrefix(out, "Server requires authentication\n") || !strings.Contains(out, "401 Unauthorized") {
