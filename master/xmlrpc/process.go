@@ -192,10 +192,13 @@ func (s *Server) startAction(wait bool) action {
 	}
 	if wait {
 		// supervisor's onwait: a spawn error, or any state but STARTING
-		// and RUNNING, ends the wait with a fault.
+		// and RUNNING, ends the wait with a fault. EXITED is reached only
+		// through RUNNING, so a job that ran and ended between two polls
+		// (a starttime of 0 and a quick job) was started: supervisord
+		// answers true at once for startsecs=0.
 		a.wait = func(p *Process) (bool, *Fault) {
 			switch {
-			case p.State == StateRunning:
+			case p.State == StateRunning || p.State == StateExited:
 				return true, nil
 			case p.State == StateStarting:
 				return false, nil
