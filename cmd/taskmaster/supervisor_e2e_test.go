@@ -160,6 +160,7 @@ programs:
     cmd: cat
     tty: true
     starttime: 0
+    stdout: cat.log
   once:
     cmd: "true"
     autostart: false
@@ -313,14 +314,18 @@ func supervisorctlProcessCommands(t *testing.T, m *tmaster, s sctl) {
 		`^web:web_00 +in use +auto +999:999$`, `^web:web_01 +in use +auto +999:999$`}, 0, "avail")
 	s.expect("4.2.5-taskmaster\n", 0, "version")
 
-	// fg: supervisorctl sends stdin lines with sendProcessStdin, which
-	// taskmaster refuses with NO_FILE (a tty job's terminal belongs to
-	// `taskmaster attach`): a clear error, then supervisorctl gives up.
-	out, _ = s.runInput("hello\n", "fg", "cat")
-	if !strings.Contains(out, "==> Press Ctrl-C to exit <==\n") ||
-		!strings.Contains(out, "ERROR: <Fault 20: 'NO_FILE: ") || !strings.Contains(out, "Exiting foreground\n") {
+	// fg: supervisorctl tails the job's log and sends each line it reads
+	// with sendProcessStdin, which a tty job reads from its terminal;
+	// at EOF it leaves.
+	out, _ = s.runInput("hello-from-fg\n", "fg", "cat")
+	if !strings.Contains(out, "==> Press Ctrl-C to exit <==\n") || strings.Contains(out, "ERROR") ||
+		!strings.Contains(out, "Exiting foreground\n") {
 		t.Errorf("fg cat: %q", out)
 	}
+	waitFor(t, 5*time.Second, "cat to read what fg sent", func() bool {
+		b, _ := os.ReadFile(filepath.Join(m.dir, "cat.log"))
+		return strings.Count(string(b), "hello-from-fg") >= 2 // the terminal's echo, then cat's
+	})
 	s.expect("ERROR: process not running\n", 1, "fg", "once")
 	s.expect("ERROR: bad process name supplied\n", 1, "fg", "nope")
 }
