@@ -217,8 +217,10 @@ func (b rpcBackend) AddGroup(name string) error { return rpcErr(b.s.AddProgram(n
 func (b rpcBackend) RemoveGroup(name string) error { return rpcErr(b.s.RemoveProgram(name)) }
 
 // Restart is supervisord's restart: every process stopped, the file read
-// again and applied, and the autostart programs started. It answers at
-// once, as supervisord does.
+// again, and every program made anew from it (so none keeps the state of
+// before: all are STOPPED, Not started, until autostart starts them). A
+// file with errors changes nothing: the programs of before start again.
+// It answers at once, as supervisord does.
 func (b rpcBackend) Restart() error {
 	if b.State() != xmlrpc.StateServing {
 		return xmlrpc.ErrShuttingDown
@@ -227,22 +229,34 @@ func (b rpcBackend) Restart() error {
 		ctx := context.Background()
 		b.s.Logf("INFO", "restart requested through the XML-RPC API")
 		b.s.Stop(ctx, []string{"all"}, true)
+		if _, err := b.s.Reread(); err != nil {
+			b.s.Logf("ERROR", "restart: %s; the programs of before start again", ErrorText(err))
+			b.startAutostart(ctx)
+			return
+		}
+		for _, c := range b.s.Avail() {
+			b.s.RemoveProgram(c.Group) // a program of several processes: once is enough
+		}
 		if _, done, err := b.s.Reload(); err != nil {
 			b.s.Logf("ERROR", "restart: %s", ErrorText(err))
 		} else {
 			<-done
 		}
-		var auto []string
-		for _, c := range b.s.Avail() {
-			if c.AutoStart && !slices.Contains(auto, c.Name) {
-				auto = append(auto, c.Name)
-			}
-		}
-		if len(auto) > 0 {
-			b.s.Start(ctx, auto, false)
-		}
 	})
 	return nil
+}
+
+// startAutostart starts the autostart programs' processes.
+func (b rpcBackend) startAutostart(ctx context.Context) {
+	var auto []string
+	for _, c := range b.s.Avail() {
+		if c.AutoStart && !slices.Contains(auto, c.Name) {
+			auto = append(auto, c.Name)
+		}
+	}
+	if len(auto) > 0 {
+		b.s.Start(ctx, auto, false)
+	}
 }
 
 func (b rpcBackend) Shutdown() error {
