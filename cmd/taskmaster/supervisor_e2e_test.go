@@ -369,6 +369,7 @@ func TestSupervisorctlReloadAndShutdown(t *testing.T) {
 	m.rewrite(supervisorConfig + "  extra:\n    cmd: sleep 1000\n    starttime: 0\n")
 
 	s.expect("Restarted supervisord\n", 0, "reload")
+	m.waitState("extra", "RUNNING", nil) // only the re-read file has it
 	after := m.pids("web:web_00", "cat", "extra")
 	for n, pid := range before {
 		if after[n] == pid {
@@ -379,6 +380,20 @@ func TestSupervisorctlReloadAndShutdown(t *testing.T) {
 	// autostart, is not started again and keeps nothing of before.
 	s.expectMatch([]string{`^cat` + statusRunning, `^extra` + statusRunning, `^once +STOPPED +Not started$`,
 		`^web:web_00` + statusRunning, `^web:web_01` + statusRunning}, 3, "status")
+
+	// A file with errors: nothing is half-applied, the programs of before
+	// start again, and the event log says why.
+	m.rewrite(supervisorConfig + "  broken: [\n")
+	s.expect("Restarted supervisord\n", 0, "reload")
+	waitFor(t, 20*time.Second, "the failed restart's log line", func() bool {
+		return strings.Contains(m.log(), "the programs of before start again")
+	})
+	again := m.pids("web:web_00", "cat", "extra")
+	for n, pid := range after {
+		if again[n] == pid {
+			t.Errorf("reload of a broken file did not restart %s (pid %d)", n, pid)
+		}
+	}
 
 	s.expect("Shut down\n", 0, "shutdown")
 	if code := m.waitExit(30 * time.Second); code != 0 {
