@@ -112,13 +112,29 @@ func (s *Supervisor) ProcessNames() []string {
 	return names
 }
 
-// Avail returns every configured process, in status order.
+// Avail returns every configured process, in the file's program order:
+// those of active programs (InUse), and those of programs RemoveProgram
+// made inactive, as supervisor's getAllConfigInfo lists them.
 func (s *Supervisor) Avail() []ConfigInfo {
 	var infos []ConfigInfo
 	s.do(func() {
-		for _, p := range s.order {
-			if s.procs[p.Name] == p {
-				infos = append(infos, ConfigInfo{Name: p.Name, Group: p.Program.Name, InUse: true, AutoStart: p.Program.AutoStart, Program: p.Program})
+		order := slices.Clone(s.loaded.Order)
+		for _, name := range s.cfg.Order {
+			if !slices.Contains(order, name) {
+				order = append(order, name) // added from a newer file
+			}
+		}
+		for _, name := range order {
+			if ps := s.progs[name]; len(ps) > 0 {
+				for _, p := range ps {
+					infos = append(infos, ConfigInfo{Name: p.Name, Group: name, InUse: true, AutoStart: p.Program.AutoStart, Program: p.Program})
+				}
+				continue
+			}
+			if prog := s.loaded.Programs[name]; prog != nil {
+				for _, pn := range prog.ProcessNames() {
+					infos = append(infos, ConfigInfo{Name: pn, Group: name, AutoStart: prog.AutoStart, Program: prog})
+				}
 			}
 		}
 	})

@@ -35,7 +35,7 @@ func (s *Supervisor) AddProgram(name string) error {
 		case slices.ContainsFunc(s.retiring, func(p *Process) bool { return p.Program.Name == name }):
 			err = fail(ErrStopping, name)
 		default:
-			s.cfg = withProgram(s.cfg, prog, newCfg.Order)
+			s.cfg, s.loaded = withProgram(s.cfg, prog, newCfg.Order), newCfg
 			ps := s.addProgram(prog)
 			s.reorder()
 			s.log.Logf("INFO", "added program %s", name)

@@ -38,7 +38,9 @@ func (s *Supervisor) Reread() (Plan, error) {
 		return Plan{}, configErr(err)
 	}
 	var plan config.Plan
-	if err := s.onLoop(func() { plan = config.Diff(s.cfg, newCfg) }); err != nil {
+	// The file as read is what `avail` lists from now on, as supervisor's
+	// reread (reloadConfig) makes it.
+	if err := s.onLoop(func() { plan, s.loaded = config.Diff(s.cfg, newCfg), newCfg }); err != nil {
 		return Plan{}, err
 	}
 	return plan, nil
@@ -176,7 +178,7 @@ func (s *Supervisor) apply(newCfg *config.Config, plan config.Plan) []chan struc
 			s.log.Logf("INFO", "reload: %s", line)
 		}
 	}
-	s.cfg = newCfg
+	s.cfg, s.loaded = newCfg, newCfg
 	var waits []chan struct{}
 	var starts []*Process
 	changed := map[string]bool{}

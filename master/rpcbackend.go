@@ -235,7 +235,9 @@ func (b rpcBackend) Restart() error {
 			return
 		}
 		for _, c := range b.s.Avail() {
-			b.s.RemoveProgram(c.Group) // a program of several processes: once is enough
+			if c.InUse {
+				b.s.RemoveProgram(c.Group) // a program of several processes: once is enough
+			}
 		}
 		if _, done, err := b.s.Reload(); err != nil {
 			b.s.Logf("ERROR", "restart: %s", ErrorText(err))
@@ -250,7 +252,7 @@ func (b rpcBackend) Restart() error {
 func (b rpcBackend) startAutostart(ctx context.Context) {
 	var auto []string
 	for _, c := range b.s.Avail() {
-		if c.AutoStart && !slices.Contains(auto, c.Name) {
+		if c.InUse && c.AutoStart && !slices.Contains(auto, c.Name) {
 			auto = append(auto, c.Name)
 		}
 	}

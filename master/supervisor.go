@@ -55,13 +55,17 @@ const (
 // Supervisor owns every Process. All its state is touched only by the loop
 // goroutine (Run); other goroutines reach it through Post and do.
 type Supervisor struct {
-	cfg   *config.Config
-	clock Clock
-	log   *EventLog
-	opts  Options
-	procs map[string]*Process   // by name; retiring processes are not here
-	progs map[string][]*Process // by program, in process index order
-	order []*Process            // status order: config order, index, then retiring
+	cfg *config.Config
+	// loaded is the config as last read from the file (at start and by a
+	// reload): cfg less the programs RemoveProgram made inactive, which
+	// `avail` still lists, as supervisor does.
+	loaded *config.Config
+	clock  Clock
+	log    *EventLog
+	opts   Options
+	procs  map[string]*Process   // by name; retiring processes are not here
+	progs  map[string][]*Process // by program, in process index order
+	order  []*Process            // status order: config order, index, then retiring
 	// retiring are processes of removed programs or slots, stopping before
 	// they are forgotten.
 	retiring []*Process
@@ -108,7 +112,7 @@ func New(cfg *config.Config, log *EventLog, opts Options) *Supervisor {
 		opts.ShutdownGrace = DefaultShutdownGrace
 	}
 	s := &Supervisor{
-		cfg: cfg, clock: opts.Clock, log: log, opts: opts,
+		cfg: cfg, loaded: cfg, clock: opts.Clock, log: log, opts: opts,
 		procs:      map[string]*Process{},
 		progs:      map[string][]*Process{},
 		reloads:    make(chan struct{}, 1),

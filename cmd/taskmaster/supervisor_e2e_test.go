@@ -348,6 +348,8 @@ func supervisorctlConfigCommands(t *testing.T, m *tmaster, s sctl) {
 	s.expect("ERROR: process/group still running: extra\n", 1, "remove", "extra")
 	s.expect("extra: stopped\n", 0, "stop", "extra")
 	s.expect("extra: removed process group\n", 0, "remove", "extra")
+	s.expectMatch([]string{`^extra +avail +auto +999:999$`, `^once +in use +manual +999:999$`,
+		`^web:web_00 +in use +auto +999:999$`, `^web:web_01 +in use +auto +999:999$`}, 0, "avail")
 	s.expect("nope: ERROR (no such process)\n", 4, "status", "nope")
 	s.expect("extra: available\n", 0, "reread")
 	s.expect("extra: added process group\n", 0, "add", "extra")
