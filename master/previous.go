@@ -6,8 +6,9 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/worker/statefile"
 )
@@ -58,13 +59,26 @@ func waitPrevious(dir *os.File, log *EventLog, stderr io.Writer, bound, grace ti
 			}
 			say("WARN", fmt.Sprintf("killing workers of a previous taskmaster still there after %s: %s", bound, workerList(live)))
 			for _, st := range live {
-				if st.WorkerAlive() {
-					syscall.Kill(st.WorkerPid, syscall.SIGKILL)
-				}
+				killWorker(st)
 			}
 			killed, deadline = true, time.Now().Add(grace)
 		}
 		time.Sleep(previousPoll)
+	}
+}
+
+// killWorker SIGKILLs the worker st names if it is still that worker. The
+// pid is pinned by a pidfd before it is checked: a pid freed and reused
+// between the check and the kill is never signalled (the pidfd then
+// names the dead worker, and the kill does nothing).
+func killWorker(st statefile.State) {
+	fd, err := unix.PidfdOpen(st.WorkerPid, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	if st.WorkerAlive() {
+		unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
 	}
 }
 
