@@ -105,11 +105,7 @@ func (w *worker) openOutputs(id *identity) error {
 }
 
 // notice reports a problem to the master's event log. Any goroutine.
-func (w *worker) notice(msg string) {
-	if w.conn != nil {
-		w.conn.Send(&ipc.Notice{Msg: msg}, 5*time.Second)
-	}
-}
+func (w *worker) notice(msg string) { w.logNotice(msg, false) }
 
 // jobEnv layers the job's environment: the master's (or, with ClearEnv,
 // the clean base the master sent), then the account's identity when the
