@@ -168,8 +168,9 @@ func StartTime(pid int) (uint64, error) {
 }
 
 // WorkerAlive reports whether the worker that wrote st still runs: its
-// pid is a tm-worker of that name, started when the file says (not a
-// process that reused the pid).
+// pid is a tm-worker started when the file says (not a process that
+// reused the pid). Its argv's name is not compared: a slot renamed
+// (numprocs 1 <-> N) keeps its worker, whose argv says the old name.
 func (st *State) WorkerAlive() bool {
 	if st.WorkerPid <= 0 {
 		return false
