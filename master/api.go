@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/taskmaster/taskmaster/config"
 )
@@ -386,10 +385,6 @@ func (s *Supervisor) Events(ctx context.Context) <-chan string {
 	}()
 	return out
 }
-
-// followEvery is how often a follower (tail -f) looks for new output. It
-// costs nothing while none runs.
-const followEvery = 100 * time.Millisecond
 
 // resolve maps NAMEs (all, prog, prog:*, prog:proc) to processes, in
 // status order without duplicates. `all` is every process, and no
