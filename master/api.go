@@ -391,17 +391,13 @@ func (s *Supervisor) Events(ctx context.Context) <-chan string {
 // process at all is no error: with no program configured, `status` prints
 // nothing and succeeds, as supervisorctl does. Loop only.
 func (s *Supervisor) resolve(names []string) ([]*Process, error) {
-	var ps []*Process
-	for _, n := range names {
-		found := s.match(n)
-		if len(found) == 0 && n != "all" {
-			return nil, noSuchProcess(n)
-		}
-		for _, p := range found {
-			if !slices.Contains(ps, p) {
-				ps = append(ps, p)
-			}
-		}
+	ts, err := s.targets(names, func(*Process) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]*Process, len(ts))
+	for i, t := range ts {
+		ps[i] = t.p
 	}
 	return ps, nil
 }
