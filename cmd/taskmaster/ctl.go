@@ -39,7 +39,7 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Without a terminal, or without just one NAME, attach runs as any
 	// command: the master answers the error attaching would have met (no
 	// such process, not a tty program, usage), else that it needs one.
-	if in, ok := stdin.(*os.File); ok && isTerminal(in) && fs.NArg() == 2 && command.IsAttach(fs.Args()) {
+	if in, ok := stdin.(*os.File); ok && isTerminal(in) && command.IsAttach(fs.Args()) {
 		return ctlAttach(*sock, fs.Args(), in, stdout, stderr)
 	}
 	if fs.NArg() > 0 {
@@ -146,7 +146,7 @@ func remote(sock string, term *terminal, out, stderr io.Writer, code *int) func(
 		if args[0] == "exit" || args[0] == "quit" {
 			return true
 		}
-		if term != nil && command.IsAttach(args) && len(args) == 2 {
+		if term != nil && command.IsAttach(args) {
 			term.attach(out, func(rows, cols uint16) (*ipc.Conn, error) {
 				return dialAttach(sock, args, rows, cols)
 			})
