@@ -329,7 +329,7 @@ var errSkip = errors.New("skipped")
 // named alone with no job is ErrNotRunning; one reached through a group
 // form is skipped then (supervisor's signalProcessGroup).
 func (s *Supervisor) Signal(sig syscall.Signal, names []string) ([]Result, error) {
-	return s.each(context.Background(), OpSignal, names, func(p *Process) bool { return p.pid != 0 && p.w != nil }, func(p *Process, done func(error)) {
+	return s.each(context.Background(), OpSignal, names, (*Process).hasJob, func(p *Process, done func(error)) {
 		if err := p.Signal(sig); err != nil {
 			done(fail(ErrNotRunning, ""))
 			return
