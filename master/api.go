@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/taskmaster/taskmaster/config"
 )
@@ -330,7 +329,7 @@ var errSkip = errors.New("skipped")
 // named alone with no job is ErrNotRunning; one reached through a group
 // form is skipped then (supervisor's signalProcessGroup).
 func (s *Supervisor) Signal(sig syscall.Signal, names []string) ([]Result, error) {
-	return s.each(context.Background(), OpSignal, names, func(p *Process) bool { return p.pid != 0 && p.w != nil }, func(p *Process, done func(error)) {
+	return s.each(context.Background(), OpSignal, names, (*Process).hasJob, func(p *Process, done func(error)) {
 		if err := p.Signal(sig); err != nil {
 			done(fail(ErrNotRunning, ""))
 			return
@@ -387,26 +386,18 @@ func (s *Supervisor) Events(ctx context.Context) <-chan string {
 	return out
 }
 
-// followEvery is how often a follower (tail -f) looks for new output. It
-// costs nothing while none runs.
-const followEvery = 100 * time.Millisecond
-
 // resolve maps NAMEs (all, prog, prog:*, prog:proc) to processes, in
 // status order without duplicates. `all` is every process, and no
 // process at all is no error: with no program configured, `status` prints
 // nothing and succeeds, as supervisorctl does. Loop only.
 func (s *Supervisor) resolve(names []string) ([]*Process, error) {
-	var ps []*Process
-	for _, n := range names {
-		found := s.match(n)
-		if len(found) == 0 && n != "all" {
-			return nil, noSuchProcess(n)
-		}
-		for _, p := range found {
-			if !slices.Contains(ps, p) {
-				ps = append(ps, p)
-			}
-		}
+	ts, err := s.targets(names, func(*Process) bool { return true })
+	if err != nil {
+		return nil, err
+	}
+	ps := make([]*Process, len(ts))
+	for i, t := range ts {
+		ps[i] = t.p
 	}
 	return ps, nil
 }

@@ -36,7 +36,7 @@ func (s *Supervisor) attachable(name string) (*Process, error) {
 		return nil, err
 	case !p.Program.TTY:
 		return nil, fail(ErrNotTTY, p.Name+"; set tty: true in its config to attach")
-	case p.pid == 0 || p.w == nil:
+	case !p.hasJob():
 		return nil, fail(ErrNotRunning, p.Name)
 	}
 	return p, nil

@@ -55,8 +55,9 @@ type LogChunk struct {
 	File   uint64
 }
 
-// MaxLogRead is the most one read returns: one answer fits a packet.
-const MaxLogRead = tailChunk
+// MaxLogRead is the most one read returns: one answer (ipc.TailData)
+// fits a packet.
+const MaxLogRead = 32 << 10
 
 // Tail reads part of one process's stream (Stdout or Stderr): through its
 // worker, which holds the log file open (or keeps a discarded stream's
@@ -87,7 +88,7 @@ func (s *Supervisor) Tail(name, stream string, r LogRead) (LogChunk, error) {
 	if err != nil {
 		return LogChunk{}, err
 	}
-	return chunk(s.outputOf(p, stream, path, owner)(r))
+	return chunk(s.readOutput(p, stream, path, owner, r))
 }
 
 // MainTail reads part of the event log, as Tail does.
@@ -114,31 +115,26 @@ func errNoWorker(name string) error {
 	return fail(ErrNoOutput, name+" has no running worker")
 }
 
-// outputOf reads p's stream through its worker, which holds the log file
-// open (or keeps a discarded stream's output); with no worker, from the
-// log file, resolved as safepath allows.
-func (s *Supervisor) outputOf(p *Process, stream, path string, owner safepath.Owner) func(LogRead) (*ipc.TailData, error) {
-	return func(r LogRead) (*ipc.TailData, error) {
-		if d := s.askTail(p, ipc.Tail{Stream: stream, Offset: r.Offset, Max: int(readMax(r)), File: r.File}); d != nil {
-			return d, nil
-		}
-		if path == "" {
-			return nil, errNoWorker(p.Name)
-		}
-		return readLog(path, owner, r)
+// readOutput reads p's stream through its worker, which holds the log
+// file open (or keeps a discarded stream's output); with no worker, from
+// the log file, resolved as safepath allows.
+func (s *Supervisor) readOutput(p *Process, stream, path string, owner safepath.Owner, r LogRead) (*ipc.TailData, error) {
+	if d := s.askTail(p, ipc.Tail{Stream: stream, Offset: r.Offset, Max: int(readMax(r)), File: r.File}); d != nil {
+		return d, nil
 	}
+	if path == "" {
+		return nil, errNoWorker(p.Name)
+	}
+	return readLog(path, owner, r)
 }
 
 // readMax is the bytes r may return.
 func readMax(r LogRead) int64 {
-	if r.Length <= 0 || r.Length > tailChunk {
-		return tailChunk
+	if r.Length <= 0 || r.Length > MaxLogRead {
+		return MaxLogRead
 	}
 	return r.Length
 }
-
-// tailChunk is the most one read returns: one TailData fits a packet.
-const tailChunk = 32 << 10
 
 // readLog reads a log file as the worker's tail does (see ipc.Tail),
 // opened read-only through safepath: nothing another user controls is

@@ -127,9 +127,12 @@ func (p *Process) Stop() error {
 	return nil
 }
 
+// hasJob says a job runs that its worker can signal or feed.
+func (p *Process) hasJob() bool { return p.pid != 0 && p.w != nil }
+
 // Signal forwards sig to the job.
 func (p *Process) Signal(sig syscall.Signal) error {
-	if p.pid == 0 || p.w == nil {
+	if !p.hasJob() {
 		return ErrNotRunning
 	}
 	p.w.Signal(sig)

@@ -82,8 +82,6 @@ func (p *Process) describe(now time.Time) string {
 	return ""
 }
 
+// uptime is a duration as the description column shows it (xmlrpc.Uptime:
+// H:MM:SS, "N days, " before it past a day).
 func uptime(d time.Duration) string { return xmlrpc.Uptime(int(d / time.Second)) }
-
-// Uptime formats a duration as supervisorctl's description does:
-// H:MM:SS, with "N days, " before it past a day.
-func Uptime(d time.Duration) string { return uptime(d) }

@@ -304,7 +304,7 @@ func (s *Supervisor) beginShutdown() chan struct{} {
 	var longest time.Duration
 	for _, p := range s.order {
 		longest = max(longest, p.Program.StopTime)
-		if p.state.active() || p.state == Stopping {
+		if needsStop(p) {
 			p.Stop()
 		}
 	}

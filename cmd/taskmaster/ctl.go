@@ -39,7 +39,7 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Without a terminal, or without just one NAME, attach runs as any
 	// command: the master answers the error attaching would have met (no
 	// such process, not a tty program, usage), else that it needs one.
-	if in, ok := stdin.(*os.File); ok && isTerminal(in) && fs.NArg() == 2 && command.IsAttach(fs.Args()) {
+	if in, ok := stdin.(*os.File); ok && isTerminal(in) && command.IsAttach(fs.Args()) {
 		return ctlAttach(*sock, fs.Args(), in, stdout, stderr)
 	}
 	if fs.NArg() > 0 {
@@ -72,7 +72,7 @@ func ctlSocket(path string, stderr io.Writer) (sock, history string, ok bool) {
 	if cfgErr == nil {
 		return g.Socket, g.History, true
 	}
-	uc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: g.Socket, Net: "unixpacket"})
+	uc, err := dial(g.Socket)
 	if err == nil {
 		uc.Close()
 		return g.Socket, g.History, true
@@ -146,7 +146,7 @@ func remote(sock string, term *terminal, out, stderr io.Writer, code *int) func(
 		if args[0] == "exit" || args[0] == "quit" {
 			return true
 		}
-		if term != nil && command.IsAttach(args) && len(args) == 2 {
+		if term != nil && command.IsAttach(args) {
 			term.attach(out, func(rows, cols uint16) (*ipc.Conn, error) {
 				return dialAttach(sock, args, rows, cols)
 			})
@@ -177,7 +177,7 @@ func ctlCommand(sock string, args []string, out io.Writer) (int, error) {
 // ctlCommandContext is ctlCommand that hangs up when ctx is done (Ctrl-C
 // on `tail -f`); the master sees the client leave and ends the command.
 func ctlCommandContext(ctx context.Context, sock string, args []string, out io.Writer) (int, error) {
-	uc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	uc, err := dial(sock)
 	if err != nil {
 		return exitFailure, explainDial(sock, err)
 	}
@@ -228,6 +228,11 @@ func copyAnswer(ctx context.Context, conn *ipc.Conn, out io.Writer) (int, error)
 	}
 }
 
+// dial connects to the master's control socket.
+func dial(sock string) (*net.UnixConn, error) {
+	return net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: sock, Net: "unixpacket"})
+}
+
 func explainDial(sock string, err error) error {
 	switch {
 	case errors.Is(err, os.ErrNotExist), errors.Is(err, syscall.ECONNREFUSED):
@@ -241,7 +246,7 @@ func explainDial(sock string, err error) error {
 // dialAttach asks the master to attach; on success the returned
 // connection leads to the job's worker.
 func dialAttach(sock string, args []string, rows, cols uint16) (*ipc.Conn, error) {
-	uc, err := net.DialUnix("unixpacket", nil, &net.UnixAddr{Name: sock, Net: "unixpacket"})
+	uc, err := dial(sock)
 	if err != nil {
 		return nil, explainDial(sock, err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -28,14 +27,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	home, _ := os.UserHomeDir()
 	cfg, err := supervisord.Load(fs.Arg(0), supervisord.Env{Environ: os.Environ(), Hostname: hostname, Home: home})
 	if err != nil {
-		var errs supervisord.Errors
-		if errors.As(err, &errs) {
-			for _, e := range errs {
-				fmt.Fprintln(stderr, e)
-			}
-		} else {
-			fmt.Fprintf(stderr, "taskmaster: %v\n", err)
-		}
+		printConfigError(stderr, err)
 		return exitUsage
 	}
 	for _, w := range cfg.Warnings {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/config/supervisord"
 	"github.com/taskmaster/taskmaster/master"
 	"github.com/taskmaster/taskmaster/master/command"
 	"github.com/taskmaster/taskmaster/master/ctl"
@@ -95,16 +96,24 @@ func loadConfig(path string, stderr io.Writer) (*config.Config, bool) {
 	return cfg, true
 }
 
-// printConfigError prints every error of a config, one per line.
+// printConfigError prints every error of a config, taskmaster's or a
+// supervisor file being imported, one per line.
 func printConfigError(w io.Writer, err error) {
-	var errs config.Errors
-	if errors.As(err, &errs) {
-		for _, e := range errs {
-			fmt.Fprintln(w, e)
-		}
+	if errs, ok := errors.AsType[config.Errors](err); ok {
+		printEach(w, errs)
+		return
+	}
+	if errs, ok := errors.AsType[supervisord.Errors](err); ok {
+		printEach(w, errs)
 		return
 	}
 	fmt.Fprintf(w, "taskmaster: %v\n", err)
+}
+
+func printEach[E error](w io.Writer, errs []E) {
+	for _, e := range errs {
+		fmt.Fprintln(w, e)
+	}
 }
 
 func runCheck(args []string, stdout, stderr io.Writer) int {

@@ -24,7 +24,7 @@ func shell(s *master.Supervisor, term *terminal, in io.Reader, out io.Writer) {
 		return
 	}
 	editLoop(term, out, func(args []string) bool {
-		if command.IsAttach(args) && len(args) == 2 {
+		if command.IsAttach(args) {
 			term.attach(out, func(rows, cols uint16) (*ipc.Conn, error) {
 				conn, err := s.AttachLocal(args[1], rows, cols)
 				if err != nil {

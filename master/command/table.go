@@ -133,9 +133,10 @@ func is(args []string, name string) bool {
 	return ok && c.name == name
 }
 
-// IsAttach reports whether a command line is attach (or fg), which a
-// terminal client runs itself.
-func IsAttach(args []string) bool { return is(args, "attach") }
+// IsAttach reports whether a command line is `attach NAME` (or fg), which
+// a terminal client hands off to the job; any other attach line runs as a
+// command and answers its error.
+func IsAttach(args []string) bool { return len(args) == 2 && is(args, "attach") }
 
 // IsExit reports whether a command line ends a shell session.
 func IsExit(args []string) bool { return is(args, "shutdown") }

@@ -76,7 +76,7 @@ func (c *Control) serve(conn *ipc.Conn) {
 		return
 	}
 	conn.SetReadDeadline(time.Time{})
-	if req.Attach && command.IsAttach(req.Args) && len(req.Args) == 2 {
+	if req.Attach && command.IsAttach(req.Args) {
 		c.attach(conn, req)
 		return
 	}
