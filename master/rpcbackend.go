@@ -120,19 +120,11 @@ func (b rpcBackend) OpenLog(name string, log xmlrpc.Log) (*os.File, error) {
 		}
 		return f, nil
 	}
-	var path string
-	var owner safepath.Owner
-	var err error
-	b.s.do(func() {
-		var p *Process
-		if p, err = b.s.resolveOne("tail", name); err != nil {
-			return
-		}
-		path, owner = p.Program.Stdout, jobOwner(p)
-		if log == xmlrpc.LogStderr {
-			path = p.Program.Stderr
-		}
-	})
+	stream := Stdout
+	if log == xmlrpc.LogStderr {
+		stream = Stderr
+	}
+	_, path, owner, err := b.s.logOf(name, stream)
 	if err != nil {
 		return nil, rpcErr(err)
 	}
