@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -51,12 +52,7 @@ func (b rpcBackend) Processes() []xmlrpc.Process {
 // processPart is the process's name within its group: "web_00" of
 // "web:web_00", "web" of "web".
 func processPart(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == ':' {
-			return name[i+1:]
-		}
-	}
-	return name
+	return name[strings.LastIndexByte(name, ':')+1:]
 }
 
 // rpcState numbers a state as supervisor does.
