@@ -22,25 +22,25 @@ const MaxRead = 16 << 20
 // a length, or a negative length, is BAD_ARGUMENTS; length 0 reads to the
 // end; an I/O error is FAILED.
 func readFile(f *os.File, offset, length int64) (string, error) {
+	if (offset < 0 && length != 0) || length < 0 {
+		return "", fault(BadArguments)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return "", fault(Failed)
+	}
 	var from, n int64
 	switch {
-	case offset < 0:
-		if length != 0 {
-			return "", fault(BadArguments)
-		}
-		st, err := f.Stat()
-		if err != nil {
-			return "", fault(Failed)
-		}
-		from, n = max(st.Size()+offset, 0), -offset
-	case length < 0:
-		return "", fault(BadArguments)
+	case offset < 0: // the last -offset bytes (-offset may overflow: not used)
+		from = max(st.Size()+offset, 0)
+		n = st.Size() - from
 	case length == 0:
 		from, n = offset, MaxRead
 	default:
 		from, n = offset, length
 	}
-	b := make([]byte, min(n, MaxRead))
+	// No more than the file holds: a short log costs its size, not MaxRead.
+	b := make([]byte, min(n, MaxRead, max(st.Size()-from, 0)))
 	got, err := f.ReadAt(b, from)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fault(Failed)
