@@ -58,17 +58,18 @@ func (d *decoder) inet(g *Global, v value) {
 		d.errorf(v.node, v.path, "username and password go together: set both or neither")
 		return
 	}
-	if in.Username == "" && !loopback(host) {
+	if in.Username == "" && !Loopback(host) {
 		d.errorf(e.val.node, e.val.path, "%s is reachable from other hosts: set username and password, or listen on 127.0.0.1", in.Listen)
 		return
 	}
 	g.Inet = in
 }
 
-// loopback reports whether host only accepts connections from this
-// machine: a loopback IP, or "localhost". An empty host is every
-// interface.
-func loopback(host string) bool {
+// Loopback reports whether a listen host only accepts connections from
+// this machine: a loopback IP, or "localhost". An empty host is every
+// interface. `taskmaster import` uses it too, so what it writes is what
+// taskmaster.inet accepts.
+func Loopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}

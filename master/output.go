@@ -70,10 +70,16 @@ func (s *Supervisor) Tail(name, stream string, r LogRead) (LogChunk, error) {
 	if stream != Stdout && stream != Stderr {
 		return LogChunk{}, fail(ErrBadArguments, "no stream "+stream)
 	}
-	var p *Process
-	var path string
-	var owner safepath.Owner
-	var err error
+	p, path, owner, err := s.logOf(name, stream)
+	if err != nil {
+		return LogChunk{}, err
+	}
+	return chunk(s.readOutput(p, stream, path, owner, r))
+}
+
+// logOf resolves one process's stream (Stdout or Stderr) to the process,
+// its log file ("" for none) and the user that file belongs to.
+func (s *Supervisor) logOf(name, stream string) (p *Process, path string, owner safepath.Owner, err error) {
 	if lerr := s.onLoop(func() {
 		if p, err = s.resolveOne("tail", name); err != nil {
 			return
@@ -83,12 +89,9 @@ func (s *Supervisor) Tail(name, stream string, r LogRead) (LogChunk, error) {
 			path = p.Program.Stderr
 		}
 	}); lerr != nil {
-		return LogChunk{}, lerr
+		return nil, "", owner, lerr
 	}
-	if err != nil {
-		return LogChunk{}, err
-	}
-	return chunk(s.readOutput(p, stream, path, owner, r))
+	return p, path, owner, err
 }
 
 // MainTail reads part of the event log, as Tail does.

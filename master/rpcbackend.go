@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 
@@ -51,12 +52,7 @@ func (b rpcBackend) Processes() []xmlrpc.Process {
 // processPart is the process's name within its group: "web_00" of
 // "web:web_00", "web" of "web".
 func processPart(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == ':' {
-			return name[i+1:]
-		}
-	}
-	return name
+	return name[strings.LastIndexByte(name, ':')+1:]
 }
 
 // rpcState numbers a state as supervisor does.
@@ -120,19 +116,11 @@ func (b rpcBackend) OpenLog(name string, log xmlrpc.Log) (*os.File, error) {
 		}
 		return f, nil
 	}
-	var path string
-	var owner safepath.Owner
-	var err error
-	b.s.do(func() {
-		var p *Process
-		if p, err = b.s.resolveOne("tail", name); err != nil {
-			return
-		}
-		path, owner = p.Program.Stdout, jobOwner(p)
-		if log == xmlrpc.LogStderr {
-			path = p.Program.Stderr
-		}
-	})
+	stream := Stdout
+	if log == xmlrpc.LogStderr {
+		stream = Stderr
+	}
+	_, path, owner, err := b.s.logOf(name, stream)
 	if err != nil {
 		return nil, rpcErr(err)
 	}

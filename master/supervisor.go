@@ -56,9 +56,10 @@ const (
 // goroutine (Run); other goroutines reach it through Post and do.
 type Supervisor struct {
 	cfg *config.Config
-	// loaded is the config as last read from the file (at start and by a
-	// reload): cfg less the programs RemoveProgram made inactive, which
-	// `avail` still lists, as supervisor does.
+	// loaded is the config as last read from the file (at start, by
+	// reread, reload and AddProgram), which `avail` lists, as supervisor
+	// does. cfg is what runs: loaded less the programs RemoveProgram made
+	// inactive, and older than loaded after a reread until a reload.
 	loaded *config.Config
 	clock  Clock
 	log    *EventLog

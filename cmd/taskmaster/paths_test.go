@@ -1,7 +1,11 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,6 +80,34 @@ func startIn(t *testing.T, dir, yaml string) *tmaster {
 		t.Fatal(err)
 	}
 	return launch(t, dir, cfg, nil, "-c", cfg, "--no-shell")
+}
+
+// rpc calls method on the master's XML-RPC socket with params (each an
+// XML-RPC <value>) and returns the answer's body.
+func (m *tmaster) rpc(method string, params ...string) string {
+	m.t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", m.rpcSock())
+		},
+	}}
+	var body strings.Builder
+	fmt.Fprintf(&body, `<?xml version="1.0"?><methodCall><methodName>%s</methodName><params>`, method)
+	for _, p := range params {
+		fmt.Fprintf(&body, "<param>%s</param>", p)
+	}
+	body.WriteString("</params></methodCall>")
+	resp, err := c.Post("http://localhost/RPC2", "text/xml", strings.NewReader(body.String()))
+	if err != nil {
+		m.t.Fatalf("%s: %v", method, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		m.t.Fatalf("%s: %v", method, err)
+	}
+	return string(out)
 }
 
 func mustRead(t *testing.T, path string) string {
@@ -178,8 +210,16 @@ programs:
 	if got := mustRead(t, filepath.Join(a.dir, "A", "logs.old", "app.log")); got != "" {
 		t.Errorf("the job's own log after clear: %q", got)
 	}
+	// supervisor's API reads the log by its path, worker or not.
+	readLog := []string{"<value><string>victim</string></value>", "<value><int>0</int></value>", "<value><int>1000</int></value>"}
+	if out := m.rpc("supervisor.readProcessStdoutLog", readLog...); !strings.Contains(out, "NO_FILE") || strings.Contains(out, "root-only") {
+		t.Errorf("readProcessStdoutLog with a worker: %q", out)
+	}
 	m.ctl("stop", "victim")
 	m.waitState("victim", "STOPPED", nil)
+	if out := m.rpc("supervisor.readProcessStdoutLog", readLog...); !strings.Contains(out, "NO_FILE") || strings.Contains(out, "root-only") {
+		t.Errorf("readProcessStdoutLog without a worker: %q", out)
+	}
 	out, code := m.ctl("tail", "victim")
 	if code != 1 || !strings.HasPrefix(out, "ERROR (no log): ") || !strings.Contains(out, "symbolic link another user controls") {
 		t.Errorf("tail without a worker: %d %q", code, out)

@@ -100,3 +100,28 @@ func TestValuesStayValues(t *testing.T) {
 		t.Fatalf("the YAML says something else than the config:\n%s", y.String())
 	}
 }
+
+// A program written as one program per process gets each warning about a
+// value once, not once per process, when the warning is the same.
+func TestWarningsOncePerValue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s.conf")
+	conf := "[program:web]\ncommand = ./bin/web --port 80%(process_num)02d\nnumprocs = 3\n" +
+		"process_name = %(program_name)s_%(process_num)02d\n"
+	os.WriteFile(path, []byte(conf), 0o644)
+	cfg, err := Load(path, Env{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, w := range cfg.Warnings {
+		seen[w.String()]++
+	}
+	for w, n := range seen {
+		if n > 1 {
+			t.Errorf("%d times: %s", n, w)
+		}
+	}
+	if len(cfg.Programs) != 3 || len(seen) != 2 {
+		t.Errorf("%d programs, warnings %v", len(cfg.Programs), seen)
+	}
+}

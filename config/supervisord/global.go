@@ -5,6 +5,8 @@ import (
 	"net"
 	"path/filepath"
 	"strings"
+
+	"github.com/taskmaster/taskmaster/config"
 )
 
 // convert turns the merged INI into taskmaster's terms, section by section
@@ -183,7 +185,7 @@ func (im *importer) inetServer(cfg *Config, s *Section) {
 		return
 	}
 	inet.Listen = net.JoinHostPort(host, port)
-	if inet.Username == "" && !isLoopback(host) {
+	if inet.Username == "" && !config.Loopback(host) {
 		inet.Listen = net.JoinHostPort("127.0.0.1", port)
 		im.warn(portKey, s.Name, "port", fmt.Sprintf("not supported without username and password on a non-loopback address (listens on %s only)", inet.Listen))
 	}
@@ -205,14 +207,6 @@ func inetAddress(s string) (host, port string, err error) {
 		host = ""
 	}
 	return strings.Trim(host, "[]"), fmt.Sprint(n), nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // expand expands k's value, recording an error naming k on failure.

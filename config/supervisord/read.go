@@ -71,6 +71,14 @@ func Load(path string, env Env) (*Config, error) {
 	if len(im.errs) > 0 {
 		return nil, im.sortedErrors()
 	}
+	// A value read once per process (a program written as one program per
+	// process) warns once per process: the same warning is said once.
+	seen := map[Warning]bool{}
+	im.warns = slices.DeleteFunc(im.warns, func(w Warning) bool {
+		dup := seen[w]
+		seen[w] = true
+		return dup
+	})
 	slices.SortStableFunc(im.warns, func(a, b Warning) int {
 		return cmp.Or(im.fileIndex(a.File)-im.fileIndex(b.File), a.Line-b.Line)
 	})

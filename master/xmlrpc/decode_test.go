@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -110,4 +111,23 @@ func FuzzDecodeCall(f *testing.F) {
 			t.Fatalf("answer to %s is not a methodResponse: %v", c.Method, err)
 		}
 	})
+}
+
+// signalNumber reads a signal as supervisor's signal_number does: Python's
+// int() first (so "+10" and "010" are 10), else a name with or without SIG.
+func TestSignalNumber(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want syscall.Signal
+		ok   bool
+	}{
+		{"10", 10, true}, {" 15 ", 15, true}, {"+10", 10, true}, {"010", 10, true},
+		{"usr1", syscall.SIGUSR1, true}, {"SIGTERM", syscall.SIGTERM, true}, {"sigHup", syscall.SIGHUP, true},
+		{"0", 0, false}, {"-9", 0, false}, {"65", 0, false}, {"NOPE", 0, false}, {"", 0, false},
+	} {
+		got, ok := signalNumber(tc.in)
+		if ok != tc.ok || (ok && got != tc.want) {
+			t.Errorf("signalNumber(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+		}
+	}
 }

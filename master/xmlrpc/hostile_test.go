@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -240,5 +241,33 @@ func TestCloseEndsHeldAnswers(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close left the held answer waiting")
+	}
+}
+
+// readFile with the extreme offsets a client can send (an int64 as a
+// string): no overflow, no panic, at most what the file holds.
+func TestReadFileExtremeOffsets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "log")
+	os.WriteFile(path, []byte("0123456789"), 0o600)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, tc := range []struct {
+		offset, length int64
+		want           string
+	}{
+		{math.MinInt64, 0, "0123456789"},
+		{-3, 0, "789"},
+		{math.MaxInt64, 0, ""},
+		{math.MaxInt64, math.MaxInt64, ""},
+		{2, math.MaxInt64, "23456789"},
+		{4, 2, "45"},
+	} {
+		got, err := readFile(f, tc.offset, tc.length)
+		if err != nil || got != tc.want {
+			t.Errorf("readFile(%d, %d) = %q, %v; want %q", tc.offset, tc.length, got, err, tc.want)
+		}
 	}
 }

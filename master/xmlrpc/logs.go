@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -22,25 +21,25 @@ const MaxRead = 16 << 20
 // a length, or a negative length, is BAD_ARGUMENTS; length 0 reads to the
 // end; an I/O error is FAILED.
 func readFile(f *os.File, offset, length int64) (string, error) {
+	if (offset < 0 && length != 0) || length < 0 {
+		return "", fault(BadArguments)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return "", fault(Failed)
+	}
 	var from, n int64
 	switch {
-	case offset < 0:
-		if length != 0 {
-			return "", fault(BadArguments)
-		}
-		st, err := f.Stat()
-		if err != nil {
-			return "", fault(Failed)
-		}
-		from, n = max(st.Size()+offset, 0), -offset
-	case length < 0:
-		return "", fault(BadArguments)
+	case offset < 0: // the last -offset bytes (-offset may overflow: not used)
+		from = max(st.Size()+offset, 0)
+		n = st.Size() - from
 	case length == 0:
 		from, n = offset, MaxRead
 	default:
 		from, n = offset, length
 	}
-	b := make([]byte, min(n, MaxRead))
+	// No more than the file holds: a short log costs its size, not MaxRead.
+	b := make([]byte, min(n, MaxRead, max(st.Size()-from, 0)))
 	got, err := f.ReadAt(b, from)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fault(Failed)
@@ -200,6 +199,7 @@ type follower struct {
 	w   http.ResponseWriter
 	f   *os.File
 	pos int64
+	buf []byte // for send, made once
 }
 
 func (t *follower) run(ctx context.Context, open func() (*os.File, error)) {
@@ -232,10 +232,12 @@ func (t *follower) send() bool {
 		t.pos = 0
 		return t.write([]byte("==> File truncated <==\n"))
 	}
-	buf := make([]byte, 32<<10)
+	if t.buf == nil {
+		t.buf = make([]byte, 32<<10)
+	}
 	for t.pos < st.Size() {
-		n, err := t.f.ReadAt(buf[:min(int64(len(buf)), st.Size()-t.pos)], t.pos)
-		if n > 0 && !t.write(buf[:n]) {
+		n, err := t.f.ReadAt(t.buf[:min(int64(len(t.buf)), st.Size()-t.pos)], t.pos)
+		if n > 0 && !t.write(t.buf[:n]) {
 			return false
 		}
 		t.pos += int64(n)
@@ -265,17 +267,11 @@ func (t *follower) follow(open func() (*os.File, error)) {
 	}
 	a, errA := t.f.Stat()
 	b, errB := nf.Stat()
-	if errA == nil && errB == nil && !sameFile(a, b) {
+	if errA == nil && errB == nil && !os.SameFile(a, b) {
 		t.send() // what the old file got before its rotation
 		t.f.Close()
 		t.f, t.pos = nf, 0
 		return
 	}
 	nf.Close()
-}
-
-func sameFile(a, b os.FileInfo) bool {
-	sa, okA := a.Sys().(*syscall.Stat_t)
-	sb, okB := b.Sys().(*syscall.Stat_t)
-	return okA && okB && sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -256,8 +257,7 @@ func (s *Server) signalAction(signame string) (action, error) {
 // without "SIG", in any case.
 func signalNumber(v string) (syscall.Signal, bool) {
 	v = strings.TrimSpace(v)
-	var n int
-	if _, err := fmt.Sscanf(v, "%d", &n); err == nil && fmt.Sprint(n) == v {
+	if n, err := strconv.Atoi(v); err == nil {
 		return syscall.Signal(n), n > 0 && n < 65
 	}
 	name := strings.ToUpper(v)
