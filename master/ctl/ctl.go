@@ -80,8 +80,12 @@ func (c *Control) serve(conn *ipc.Conn) {
 		c.attach(conn, req)
 		return
 	}
+	// The request stays in flight until Done is sent, so a `shutdown`
+	// gets its answer before the master exits.
+	ctx, end := c.s.Begin(context.Background())
+	defer end()
 	// The client says nothing more; its leaving (EOF) ends `tail -f`.
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	c.s.GoSafe(func() {
 		conn.Recv()

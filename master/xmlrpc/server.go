@@ -129,8 +129,14 @@ func (s *Server) Close() error {
 	s.cancel()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Answers being written (supervisor.shutdown's own) get a moment to
+	// reach their client; held answers have ended with s.ctx.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
 	for _, hs := range s.servers {
-		hs.Close()
+		if hs.Shutdown(ctx) != nil {
+			hs.Close()
+		}
 	}
 	return nil
 }
