@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,10 +50,18 @@ func checkErrors(t *testing.T, cfg *Config, err error) {
 
 // writeFuzzCorpus turns every testdata/{good,bad}/*.yaml into a seed file
 // in Go's corpus format.
-func writeFuzzCorpus(f *testing.F) {
-	dir := filepath.Join("testdata", "fuzz", "FuzzParse")
+func writeFuzzCorpus(f *testing.F) { writeCorpus(f, "FuzzParse", nil) }
+
+// writeCorpus writes the seed corpus of the fuzz target name: every
+// testdata/{good,bad}/*.yaml and the extra seeds.
+func writeCorpus(f *testing.F, name string, extra map[string][]byte) {
+	dir := filepath.Join("testdata", "fuzz", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		f.Fatal(err)
+	}
+	seeds := maps.Clone(extra)
+	if seeds == nil {
+		seeds = map[string][]byte{}
 	}
 	for _, kind := range []string{"good", "bad"} {
 		files, _ := filepath.Glob(filepath.Join("testdata", kind, "*.yaml"))
@@ -61,11 +70,13 @@ func writeFuzzCorpus(f *testing.F) {
 			if err != nil {
 				f.Fatal(err)
 			}
-			name := kind + "-" + strings.TrimSuffix(filepath.Base(path), ".yaml")
-			seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
-			if err := os.WriteFile(filepath.Join(dir, name), []byte(seed), 0o644); err != nil {
-				f.Fatal(err)
-			}
+			seeds[kind+"-"+strings.TrimSuffix(filepath.Base(path), ".yaml")] = data
+		}
+	}
+	for name, data := range seeds {
+		seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(seed), 0o644); err != nil {
+			f.Fatal(err)
 		}
 	}
 }

@@ -23,7 +23,7 @@ func runState(args []string, stdout, stderr io.Writer) int {
 	}
 	rundir := fs.Arg(0)
 	if rundir == "" {
-		g, err := config.LoadGlobal(findConfig(*cfgPath))
+		g, err := stateGlobal(findConfig(*cfgPath))
 		if err != nil {
 			printConfigError(stderr, err)
 			return exitUsage
@@ -47,6 +47,15 @@ func runState(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, stateLine(st, st.WorkerAlive()))
 	}
 	return exitOK
+}
+
+// stateGlobal reads the config's taskmaster section: quickly when the
+// file is plain (the programs are not needed), else in full.
+func stateGlobal(path string) (*config.Global, error) {
+	if g, ok := config.QuickGlobal(path); ok {
+		return g, nil
+	}
+	return config.LoadGlobal(path)
 }
 
 // stateLine is one state file as a status line. A worker that is gone
