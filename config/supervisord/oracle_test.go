@@ -139,7 +139,7 @@ func compareProc(t *testing.T, p *Program, w oracleProc) {
 
 // orDiscard maps supervisord's AUTO to what the import makes of it.
 func orDiscard(s string) string {
-	if s == "AUTO" || s == "" || s == "/dev/null" || consolePath.MatchString(s) {
+	if s == "AUTO" || s == "" || s == "/dev/null" || consolePath().MatchString(s) {
 		return ""
 	}
 	return filepath.Clean(s)

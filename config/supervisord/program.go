@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // group is a [group:x]: its name, %(group_name)s of its programs, and its
@@ -409,7 +410,7 @@ func (im *importer) programs(r *sectionReader, name string, st settings, procs [
 	for i, pr := range procs {
 		p := *base
 		p.Name = pr.name
-		if !validProgram.MatchString(p.Name) || p.Name == "all" {
+		if !validProgram().MatchString(p.Name) || p.Name == "all" {
 			p.Name = fmt.Sprintf("%s_%0*d", name, width(len(procs)), i)
 		}
 		p.NumProcs = 1
@@ -425,7 +426,7 @@ func (im *importer) programs(r *sectionReader, name string, st settings, procs [
 }
 
 // validProgram is taskmaster's rule for program names.
-var validProgram = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+var validProgram = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_.-]+$`) })
 
 func (im *importer) baseProgram(r *sectionReader, name string, st settings) *Program {
 	p := &Program{Name: name, Section: r.s.Name, File: r.s.File, Line: r.s.Line,
@@ -435,9 +436,9 @@ func (im *importer) baseProgram(r *sectionReader, name string, st settings) *Pro
 		StartSecs:    im.nonNegative(r, "startsecs", st.startSecs),
 		StopWaitSecs: im.nonNegative(r, "stopwaitsecs", st.stopWait),
 		User:         st.user}
-	if !validProgram.MatchString(name) || name == "all" {
+	if !validProgram().MatchString(name) || name == "all" {
 		p.Name = strings.Map(func(c rune) rune {
-			if validProgram.MatchString(string(c)) {
+			if validProgram().MatchString(string(c)) {
 				return c
 			}
 			return '_'

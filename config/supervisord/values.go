@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/taskmaster/taskmaster/config"
@@ -150,7 +151,9 @@ const (
 
 // consolePath matches the paths that name supervisord's own standard
 // output or error, common in containers.
-var consolePath = regexp.MustCompile(`^/(dev/(stdout|stderr|fd/[0-9]+)|proc/self/fd/[0-9]+)$`)
+var consolePath = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^/(dev/(stdout|stderr|fd/[0-9]+)|proc/self/fd/[0-9]+)$`)
+})
 
 func logfileKind(s string) logKind {
 	switch strings.ToLower(s) {
@@ -164,7 +167,7 @@ func logfileKind(s string) logKind {
 	if s == "/dev/null" {
 		return logNone
 	}
-	if consolePath.MatchString(s) {
+	if consolePath().MatchString(s) {
 		return logConsole
 	}
 	return logPath

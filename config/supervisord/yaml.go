@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/taskmaster/taskmaster/config"
 )
@@ -184,30 +185,32 @@ func size(n int64) string {
 }
 
 // plainSafe is text YAML reads back as the same string when written bare.
-var plainSafe = regexp.MustCompile(`^[A-Za-z_/.][A-Za-z0-9_./@+,=-]*$`)
+var plainSafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_/.][A-Za-z0-9_./@+,=-]*$`) })
 
 // yamlWords are plain scalars YAML 1.1 or 1.2 would read as something
 // other than a string.
-var yamlWords = regexp.MustCompile(`^(?i:y|n|yes|no|true|false|on|off|null|~|\.inf|\.nan|[-+]?\.inf)$`)
+var yamlWords = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?i:y|n|yes|no|true|false|on|off|null|~|\.inf|\.nan|[-+]?\.inf)$`)
+})
 
 // scalar writes s so that YAML reads it back exactly: bare when that is
 // safe, double-quoted (with escapes) otherwise.
 func scalar(s string) string {
-	if plainSafe.MatchString(s) && !yamlWords.MatchString(s) {
+	if plainSafe().MatchString(s) && !yamlWords().MatchString(s) {
 		return s
 	}
 	return strconv.Quote(s)
 }
 
 // argSafe is a word taskmaster's command splitter reads as itself.
-var argSafe = regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`)
+var argSafe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_./:@%+=,-]+$`) })
 
 // commandLine writes argv so that taskmaster's SplitCommand gives it back,
 // quoting words with single quotes where needed.
 func commandLine(argv []string) (string, error) {
 	words := make([]string, len(argv))
 	for i, a := range argv {
-		if argSafe.MatchString(a) {
+		if argSafe().MatchString(a) {
 			words[i] = a
 		} else {
 			words[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
