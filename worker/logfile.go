@@ -56,6 +56,17 @@ type logFile struct {
 // openLogFile opens path before the privilege drop: a file it creates is
 // given to id's user, an existing one keeps its owner.
 func openLogFile(path string, maxBytes int64, backups int, shared bool, id *identity, n notify) (*logFile, error) {
+	d, err := safepath.OpenDir(filepath.Dir(path))
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	return openLogFileIn(d, path, maxBytes, backups, shared, id, n)
+}
+
+// openLogFileIn is openLogFile in d, path's folder already resolved: the
+// stdout and stderr of a job usually share one, walked once (issue 12).
+func openLogFileIn(d *safepath.Dir, path string, maxBytes int64, backups int, shared bool, id *identity, n notify) (*logFile, error) {
 	l := &logFile{path: path, maxBytes: maxBytes, backups: backups, append: shared, notify: n,
 		owner: safepath.Caller, retry: rotateRetry,
 		writes:   alarm{what: "write " + path, every: alarmEvery},
@@ -63,11 +74,7 @@ func openLogFile(path string, maxBytes int64, backups int, shared bool, id *iden
 	if id != nil {
 		l.owner = safepath.Owner{UID: id.uid, GID: id.gid}
 	}
-	d, err := safepath.OpenDir(filepath.Dir(path))
-	if err != nil {
-		return nil, err
-	}
-	defer d.Close()
+	var err error
 	if l.f, err = l.openIn(d); err != nil {
 		return nil, err
 	}

@@ -3,12 +3,14 @@ package worker
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/ipc"
+	"github.com/taskmaster/taskmaster/worker/safepath"
 )
 
 // worker is the state of one tm-worker process. Only the main goroutine
@@ -87,9 +89,11 @@ func (w *worker) openOutputs(id *identity) error {
 		w.term = newTerminal()
 	}
 	w.stderr = &output{name: "stderr", ring: ring{size: ringBytes}}
+	var dirs logDirs
+	defer dirs.close()
 	var err error
 	if spec.Stdout != "" {
-		if w.stdout.file, err = openLogFile(spec.Stdout, spec.StdoutMaxBytes, spec.StdoutBackups, spec.SharedLogs, id, w.logNotice); err != nil {
+		if w.stdout.file, err = dirs.openLog(spec.Stdout, spec.StdoutMaxBytes, spec.StdoutBackups, spec.SharedLogs, id, w.logNotice); err != nil {
 			return fmt.Errorf("open stdout %s: %w", spec.Stdout, err)
 		}
 	}
@@ -97,11 +101,38 @@ func (w *worker) openOutputs(id *identity) error {
 	case spec.Stderr != "" && spec.Stderr == spec.Stdout:
 		w.stderr.file, w.merged = w.stdout.file, true
 	case spec.Stderr != "":
-		if w.stderr.file, err = openLogFile(spec.Stderr, spec.StderrMaxBytes, spec.StderrBackups, spec.SharedLogs, id, w.logNotice); err != nil {
+		if w.stderr.file, err = dirs.openLog(spec.Stderr, spec.StderrMaxBytes, spec.StderrBackups, spec.SharedLogs, id, w.logNotice); err != nil {
 			return fmt.Errorf("open stderr %s: %w", spec.Stderr, err)
 		}
 	}
 	return nil
+}
+
+// logDirs keeps the log folder resolved for stdout, so that stderr in the
+// same folder (the usual case) is opened without walking it again: the
+// folder held open is the one checked, as for a single file.
+type logDirs struct {
+	path string
+	dir  *safepath.Dir
+}
+
+func (ds *logDirs) openLog(path string, maxBytes int64, backups int, shared bool, id *identity, n notify) (*logFile, error) {
+	if dir := filepath.Dir(path); ds.dir == nil || ds.path != dir {
+		d, err := safepath.OpenDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		ds.close()
+		ds.path, ds.dir = dir, d
+	}
+	return openLogFileIn(ds.dir, path, maxBytes, backups, shared, id, n)
+}
+
+func (ds *logDirs) close() {
+	if ds.dir != nil {
+		ds.dir.Close()
+		ds.dir = nil
+	}
 }
 
 // notice reports a problem to the master's event log. Any goroutine.

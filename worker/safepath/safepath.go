@@ -143,7 +143,7 @@ func (d *Dir) Open(name string, flags int, perm uint32, owner Owner) (*os.File, 
 	if flags&os.O_CREATE != 0 {
 		fd, err := unix.Openat(d.fd, name, flags|os.O_EXCL|base, perm)
 		if err == nil {
-			return d.created(fd, full, owner)
+			return d.created(fd, full, owner, flags|base)
 		}
 		if !errors.Is(err, unix.EEXIST) {
 			return nil, d.openError(name, err)
@@ -158,21 +158,26 @@ func (d *Dir) Open(name string, flags int, perm uint32, owner Owner) (*os.File, 
 		unix.Close(fd)
 		return nil, err
 	}
-	return file(fd, full)
+	return file(fd, full, flags|base)
 }
 
-// created finishes a file Open made: it belongs to owner.
-func (d *Dir) created(fd int, full string, owner Owner) (*os.File, error) {
+// created finishes a file Open made: it belongs to owner. It is a new
+// regular file: O_CREAT|O_EXCL creates one or fails on any name that
+// exists, a link (even dangling) or a FIFO included (open(2)), so no
+// fstat is needed to tell.
+func (d *Dir) created(fd int, full string, owner Owner, flags int) (*os.File, error) {
 	if owner.UID >= 0 || owner.GID >= 0 {
 		if err := unix.Fchown(fd, owner.UID, owner.GID); err != nil {
 			unix.Close(fd)
 			return nil, fmt.Errorf("chown: %w", err)
 		}
 	}
-	return file(fd, full)
+	return file(fd, full, flags)
 }
 
-// checkExisting refuses what must not be written or read for owner.
+// checkExisting refuses what must not be written or read for owner: it
+// is the one fstat of an existing file, and refuses all but a regular
+// file.
 func (d *Dir) checkExisting(fd int, owner Owner) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -230,18 +235,13 @@ func (d *Dir) trusts(uid uint32) bool {
 
 func (d *Dir) privileged(uid uint32) bool { return uid == 0 || int(uid) == d.caller }
 
-// file makes fd, a checked regular file, an *os.File that blocks as
-// usual: O_NONBLOCK was only for the open.
-func file(fd int, name string) (*os.File, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		unix.Close(fd)
-		if err == nil {
-			err = fmt.Errorf("%w (%s)", ErrNotRegular, kind(st.Mode))
-		}
-		return nil, err
-	}
-	if err := unix.SetNonblock(fd, false); err != nil {
+// file makes fd, a regular file already checked (created, or fstat'd by
+// checkExisting) and opened with flags, an *os.File that blocks as usual:
+// O_NONBLOCK was only for the open. F_SETFL with the flags it was opened
+// with saves the F_GETFL that unix.SetNonblock would make (F_SETFL heeds
+// only the status flags: O_APPEND, O_NONBLOCK...).
+func file(fd int, name string, flags int) (*os.File, error) {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, flags&^unix.O_NONBLOCK); err != nil {
 		unix.Close(fd)
 		return nil, fmt.Errorf("set blocking: %w", err)
 	}
