@@ -22,10 +22,11 @@ const sendTimeout = 2 * time.Second
 
 // workerEnv is the worker process's own environment. Job settings travel
 // in the Spec, never here. The Go runtime settings keep an idle worker
-// small: one P, an eager GC. GORACE passes through for race-enabled test
-// builds.
+// small and asleep: one P, and GOGC off, for the worker paces its
+// collections itself (package pacer) without the one the runtime forces
+// every 2 minutes. GORACE passes through for race-enabled test builds.
 func workerEnv() []string {
-	env := []string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1"}
+	env := []string{"GOMAXPROCS=1", "GOGC=off", "GODEBUG=madvdontneed=1"}
 	if v, ok := os.LookupEnv("GORACE"); ok {
 		env = append(env, "GORACE="+v)
 	}

@@ -146,6 +146,7 @@ func runMaster(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
+	paceGC()
 	cfg, ok := loadConfig(*cfgPath, stderr)
 	if !ok {
 		return exitUsage
