@@ -63,14 +63,11 @@ func runCtl(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // lock ctl out. When the file has errors and the socket found does not
 // answer, ctl says which socket it tried and how to name the right one;
 // ok is then false. A plain file's socket is read without parsing the
-// programs (config.QuickGlobal); it is the same socket, and when it does
-// not answer the full read below finds what to say.
+// programs (config.QuickGlobal): the same socket the full read finds,
+// from a section without errors, so it is used as such.
 func ctlSocket(path string, stderr io.Writer) (sock, history string, ok bool) {
 	if g, ok := config.QuickGlobal(path); ok {
-		if uc, err := dial(g.Socket); err == nil {
-			uc.Close()
-			return g.Socket, g.History, true
-		}
+		return g.Socket, g.History, true
 	}
 	g, cfgErr := config.ControlGlobal(path)
 	if g == nil {
