@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/ipc"
-	"github.com/taskmaster/taskmaster/pacer"
+	"github.com/taskmaster/taskmaster/worker/pacer"
 	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 

@@ -3,7 +3,7 @@ package main
 import (
 	"os"
 
-	"github.com/taskmaster/taskmaster/pacer"
+	"github.com/taskmaster/taskmaster/worker/pacer"
 )
 
 // paceGC gives the master GOGC=100's pacing (4 MiB of growth at least)
