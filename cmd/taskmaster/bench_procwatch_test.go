@@ -106,17 +106,19 @@ func monoNow() time.Duration {
 // procWatch follows process trees through the proc connector: it keeps the
 // execs and exits of the processes under the roots it is told to track
 // (and of their descendants, known from fork events). The events of the
-// rest of the machine are kept only until it is clear they are not of a
-// tracked tree: a child may exec before its parent's fork event is sent.
+// rest of the machine are kept too, since a child may exec before its
+// parent's fork event is sent. Pids are reused quickly on a busy machine
+// (pid_max may be 32768): a process leaves the tree when it exits, and a
+// fork forgets what an earlier process of the same pid did.
 type procWatch struct {
 	f      *os.File
 	mu     sync.Mutex
 	kids   map[int][]int       // fork events: parent tgid → child tgids
-	inTree map[int]bool        // tracked tgids
+	inTree map[int]bool        // tracked tgids still alive
 	stray  map[int][]procEvent // execs and exits of processes not (yet) in a tree
 	execs  []procEvent         // of tracked processes, comm filled in
 	exits  []procEvent
-	exited map[int]bool // tracked tgids whose main thread has exited
+	gone   map[int]bool // tracked tgids whose main thread has exited
 	lost   int          // datagrams lost to a full receive buffer
 	err    error
 	wake   chan struct{} // closed and replaced when events arrive
@@ -147,7 +149,7 @@ func newProcWatch() (*procWatch, error) {
 		kids:   map[int][]int{},
 		inTree: map[int]bool{},
 		stray:  map[int][]procEvent{},
-		exited: map[int]bool{},
+		gone:   map[int]bool{},
 		wake:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
@@ -215,6 +217,15 @@ func (w *procWatch) add(e procEvent) {
 		if e.pid != e.tgid { // a new thread, not a process
 			return
 		}
+		// What came before the last exit of this pid was another process.
+		old := w.stray[e.tgid]
+		for i := len(old) - 1; i >= 0; i-- {
+			if old[i].kind == procEventExit && old[i].pid == old[i].tgid {
+				w.stray[e.tgid] = old[i+1:]
+				break
+			}
+		}
+		delete(w.kids, e.tgid)
 		w.kids[e.parent] = append(w.kids[e.parent], e.tgid)
 		if w.inTree[e.parent] {
 			w.adopt(e.tgid)
@@ -252,7 +263,8 @@ func (w *procWatch) keep(e procEvent) {
 	}
 	w.exits = append(w.exits, e)
 	if e.pid == e.tgid {
-		w.exited[e.tgid] = true
+		w.gone[e.tgid] = true
+		delete(w.inTree, e.tgid)
 	}
 }
 
@@ -350,7 +362,7 @@ func (w *procWatch) waitExecs(comm string, n int, since, d time.Duration) (time.
 func (w *procWatch) waitGone(d time.Duration) (time.Duration, error) {
 	var last time.Duration
 	err := w.wait(d, func() bool {
-		if len(w.exited) < len(w.inTree) {
+		if len(w.inTree) > 0 {
 			return false
 		}
 		for _, e := range w.exits {
@@ -360,7 +372,7 @@ func (w *procWatch) waitGone(d time.Duration) (time.Duration, error) {
 	})
 	if err != nil {
 		w.mu.Lock()
-		err = fmt.Errorf("%d of %d processes gone: %w", len(w.exited), len(w.inTree), err)
+		err = fmt.Errorf("%d processes gone, %d left: %w", len(w.gone), len(w.inTree), err)
 		w.mu.Unlock()
 	}
 	return last, err

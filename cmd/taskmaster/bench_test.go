@@ -269,8 +269,7 @@ func BenchmarkFigures(b *testing.B) {
 	for _, kind := range kinds {
 		if only.want("fds") && len(fdsAt[kind]) > 0 {
 			zero := zeroRunFds(b, kind)
-			ft.row("fds").
-				add(kind, (percentile(fdsAt[kind], 0.5)-zero)/float64(n), -1)
+			ft.row("fds").add(kind, (percentile(fdsAt[kind], 0.5)-zero)/float64(n), -1)
 		}
 		if only.want("ulimit") {
 			ulimitRun(b, ft, kind, n)
