@@ -593,3 +593,36 @@ func TestParseProcEvents(t *testing.T) {
 		t.Fatal("a truncated message parsed without error")
 	}
 }
+
+// TestProcWatchTree feeds events to a watch by hand: a child that execs
+// before its fork event is reported, a reused pid whose earlier life must
+// not count, and the tree empties as its processes exit. The pids are
+// above any pid_max, so no /proc entry answers for them.
+func TestProcWatchTree(t *testing.T) {
+	const root, child, other = 5000001, 5000002, 5000003
+	w := &procWatch{kids: map[int][]int{}, inTree: map[int]bool{}, stray: map[int][]procEvent{}, gone: map[int]bool{}}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.adopt(root)
+	for _, e := range []procEvent{
+		{kind: procEventExec, at: 1, pid: child, tgid: child},                // child's earlier life
+		{kind: procEventExit, at: 2, pid: child, tgid: child, parent: other}, // ...ends
+		{kind: procEventExec, at: 4, pid: child, tgid: child},                // the new child execs first
+		{kind: procEventFork, at: 3, pid: child, tgid: child, parent: root},  // then its fork is reported
+		{kind: procEventFork, at: 5, pid: other, tgid: other, parent: 1},     // not ours
+		{kind: procEventExec, at: 6, pid: other, tgid: other},
+	} {
+		w.add(e)
+	}
+	if len(w.execs) != 1 || w.execs[0].at != 4 {
+		t.Fatalf("execs of the tree: %+v, want the one at 4", w.execs)
+	}
+	if len(w.exits) != 0 || len(w.inTree) != 2 {
+		t.Fatalf("exits %+v, tree %v: want none and root and child", w.exits, w.inTree)
+	}
+	w.add(procEvent{kind: procEventExit, at: 7, pid: child, tgid: child, parent: root})
+	w.add(procEvent{kind: procEventExit, at: 8, pid: root, tgid: root})
+	if len(w.inTree) != 0 || !w.gone[root] || !w.gone[child] {
+		t.Fatalf("tree %v, gone %v: want empty, both gone", w.inTree, w.gone)
+	}
+}
