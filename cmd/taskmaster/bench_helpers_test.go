@@ -2,8 +2,13 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -72,12 +77,20 @@ func benchBinary(tb testing.TB) string {
 // --no-shell` there. It returns at once: the caller times the start-up.
 func benchMaster(tb testing.TB, yaml string) *superProc {
 	tb.Helper()
+	return benchMasterWrapped(tb, yaml, nil)
+}
+
+// benchMasterWrapped runs the master through wrap (a command that execs
+// its arguments, such as prlimit).
+func benchMasterWrapped(tb testing.TB, yaml string, wrap []string) *superProc {
+	tb.Helper()
 	dir := tb.TempDir()
 	cfg := filepath.Join(dir, "taskmaster.yaml")
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	return superStart(tb, "taskmaster", dir, cfg, os.Environ(), benchBinary(tb), "-c", cfg, "--no-shell")
+	args := append(slices.Clone(wrap), benchBinary(tb), "-c", cfg, "--no-shell")
+	return superStart(tb, "taskmaster", dir, cfg, os.Environ(), args[0], args[1:]...)
 }
 
 // haveSupervisord says whether Debian's supervisord can be run.
@@ -92,6 +105,13 @@ func haveSupervisord() bool {
 // programs. minfds only as high as n needs: every child closes every fd
 // below minfds, one by one, before its exec.
 func benchSupervisord(tb testing.TB, programs string, n int) *superProc {
+	tb.Helper()
+	return supervisordIn(tb, programs, max(1024, 4*n+256), nil)
+}
+
+// supervisordIn runs supervisord with minfds through wrap (a command that
+// execs its arguments, such as prlimit).
+func supervisordIn(tb testing.TB, programs string, minfds int, wrap []string) *superProc {
 	tb.Helper()
 	dir := tb.TempDir()
 	cfg := filepath.Join(dir, "supervisord.conf")
@@ -114,11 +134,12 @@ supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [supervisorctl]
 serverurl=unix://%[1]s/supervisor.sock
 
-%[2]s`, dir, programs, max(1024, 4*n+256))
+%[2]s`, dir, programs, minfds)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	return superStart(tb, "supervisord", dir, cfg, os.Environ(), "supervisord", "-n", "-c", cfg)
+	args := append(slices.Clone(wrap), "supervisord", "-n", "-c", cfg)
+	return superStart(tb, "supervisord", dir, cfg, os.Environ(), args[0], args[1:]...)
 }
 
 func superStart(tb testing.TB, kind, dir, cfg string, env []string, name string, args ...string) *superProc {
@@ -221,46 +242,170 @@ func (s *superProc) ctlStatus() map[string]procInfo {
 	return res
 }
 
-// waitRunning polls the status command until n processes are RUNNING (and
+// rpcSocket is the supervisor's XML-RPC socket.
+func (s *superProc) rpcSocket() string {
+	if s.kind == "taskmaster" {
+		return filepath.Join(s.dir, "run", "supervisor.sock")
+	}
+	return filepath.Join(s.dir, "supervisor.sock")
+}
+
+// rpcStatus is getAllProcessInfo by name; nil when the supervisor does
+// not answer (yet).
+func (s *superProc) rpcStatus() map[string]procInfo {
+	infos, err := rpcAllProcessInfo(context.Background(), rpcClient(s.rpcSocket()))
+	if err != nil {
+		return nil
+	}
+	res := map[string]procInfo{}
+	for _, in := range infos {
+		res[in.Name] = in
+	}
+	return res
+}
+
+// countState counts the processes in state; -1 when the supervisor does
+// not answer.
+func (s *superProc) countState(state string) int {
+	st := s.rpcStatus()
+	if st == nil {
+		return -1
+	}
+	n := 0
+	for _, in := range st {
+		if in.State == state {
+			n++
+		}
+	}
+	return n
+}
+
+// waitRunning polls getAllProcessInfo until n processes are RUNNING (and
 // ok accepts the result) and returns when that was first seen.
 func (s *superProc) waitRunning(n int, d time.Duration, ok func(map[string]procInfo) bool) time.Time {
 	s.tb.Helper()
 	deadline := time.Now().Add(d)
 	for {
-		st := s.ctlStatus()
+		st := s.rpcStatus()
 		running := 0
 		for _, in := range st {
 			if in.State == "RUNNING" {
 				running++
 			}
 		}
-		if running >= n && (ok == nil || ok(st)) {
+		if st != nil && running >= n && (ok == nil || ok(st)) {
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			s.tb.Fatalf("%s: %d of %d RUNNING after %s", s.kind, running, n, d)
+			s.tb.Fatalf("%s: %d of %d RUNNING after %s\n%s", s.kind, running, n, d, s.out.String())
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-s.exited:
+			s.tb.Fatalf("%s exited early:\n%s", s.kind, s.out.String())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 
-// sdRunningEvents counts supervisord's "NAME entered RUNNING state" log
-// lines: cheaper than supervisorctl, a Python start-up each time.
-func (s *superProc) sdRunningEvents(name string) int {
-	b, _ := os.ReadFile(filepath.Join(s.dir, "supervisord.log"))
-	return bytes.Count(b, []byte("success: "+name+" entered RUNNING state"))
+// rpcClient talks HTTP over the unix socket sock, one connection per
+// request, as supervisorctl does.
+func rpcClient(sock string) *http.Client {
+	return &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
+		DisableKeepAlives: true,
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "unix", sock)
+		},
+	}}
 }
 
-// workers are the processes whose children are the jobs: the master's
-// children (tm-worker) for taskmaster, supervisord itself otherwise.
-func (s *superProc) jobParents() []int {
-	if s.kind == "taskmaster" {
-		return children(s.pid)
+// rpcCall posts one XML-RPC call and returns the answer's body; a fault
+// is an error.
+func rpcCall(ctx context.Context, c *http.Client, method string, params ...string) ([]byte, error) {
+	var body strings.Builder
+	fmt.Fprintf(&body, `<?xml version="1.0"?><methodCall><methodName>%s</methodName><params>`, method)
+	for _, p := range params {
+		fmt.Fprintf(&body, "<param>%s</param>", p)
 	}
-	return []int{s.pid}
+	body.WriteString("</params></methodCall>")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://localhost/RPC2", strings.NewReader(body.String()))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	req.Header.Set("Content-Type", "text/xml")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", method, err)
+	}
+	if resp.StatusCode != http.StatusOK || bytes.Contains(out, []byte("<fault>")) {
+		return nil, fmt.Errorf("%s: %s\n%s", method, resp.Status, out)
+	}
+	return out, nil
+}
+
+// xrProcess is one process of getAllProcessInfo's answer.
+type xrProcess struct {
+	Members []struct {
+		Name  string `xml:"name"`
+		Value struct {
+			Int    string `xml:"int"`
+			I4     string `xml:"i4"`
+			String string `xml:"string"`
+			Text   string `xml:",chardata"`
+		} `xml:"value"`
+	} `xml:"member"`
+}
+
+// rpcAllProcessInfo calls supervisor.getAllProcessInfo: name, state and
+// pid of every process.
+func rpcAllProcessInfo(ctx context.Context, c *http.Client) ([]procInfo, error) {
+	out, err := rpcCall(ctx, c, "supervisor.getAllProcessInfo")
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		Procs []xrProcess `xml:"params>param>value>array>data>value>struct"`
+	}
+	if err := xml.Unmarshal(out, &resp); err != nil {
+		return nil, fmt.Errorf("getAllProcessInfo: %w", err)
+	}
+	infos := make([]procInfo, 0, len(resp.Procs))
+	for _, p := range resp.Procs {
+		var in procInfo
+		for _, m := range p.Members {
+			v := m.Value.String + m.Value.Int + m.Value.I4
+			if v == "" {
+				v = strings.TrimSpace(m.Value.Text)
+			}
+			switch m.Name {
+			case "name":
+				in.Name = v
+			case "statename":
+				in.State = v
+			case "pid":
+				in.Pid, _ = strconv.Atoi(v)
+			}
+		}
+		infos = append(infos, in)
+	}
+	return infos, nil
 }
 
 // --- /proc ---
+
+// descendants lists pid and every process under it.
+func descendants(pid int) []int {
+	tree := []int{pid}
+	for i := 0; i < len(tree); i++ {
+		tree = append(tree, children(tree[i])...)
+	}
+	return tree
+}
 
 // children lists the children of every thread of pid.
 func children(pid int) []int {
@@ -280,74 +425,11 @@ func children(pid int) []int {
 	return kids
 }
 
-// isSleepJob says whether pid has exec'd `sleep 1000`: before the exec a
-// forked child still shows its parent's command line.
-func isSleepJob(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil {
-		return false
-	}
-	args := strings.Split(string(b), "\x00")
-	return len(args) >= 2 && filepath.Base(args[0]) == "sleep" && args[1] == "1000"
-}
-
-// sleepChild returns a child of parent that has exec'd `sleep 1000` and is
-// not old, or 0.
-func sleepChild(parent, old int) int {
-	for _, k := range children(parent) {
-		if k != old && isSleepJob(k) {
-			return k
-		}
-	}
-	return 0
-}
-
-// countJobs counts job parents that have an exec'd sleep child. done
-// remembers the parents already seen with one, so a poll only looks at the
-// others.
-func (s *superProc) countJobs(done map[int]bool) int {
-	if s.kind == "taskmaster" {
-		for _, w := range children(s.pid) {
-			if !done[w] && sleepChild(w, 0) != 0 {
-				done[w] = true
-			}
-		}
-		return len(done)
-	}
-	for _, k := range children(s.pid) {
-		if !done[k] && isSleepJob(k) {
-			done[k] = true
-		}
-	}
-	return len(done)
-}
-
-// waitJobs polls /proc every interval until n jobs have exec'd and returns
-// the time it first saw them all.
-func (s *superProc) waitJobs(n int, interval, d time.Duration) time.Time {
-	s.tb.Helper()
-	done := map[int]bool{}
-	deadline := time.Now().Add(d)
-	for {
-		got := s.countJobs(done)
-		if got >= n {
-			return time.Now()
-		}
-		if time.Now().After(deadline) {
-			s.tb.Fatalf("%s: %d of %d jobs exec'd after %s\n%s", s.kind, got, n, d, s.out.String())
-		}
-		select {
-		case <-s.exited:
-			s.tb.Fatalf("%s exited early:\n%s", s.kind, s.out.String())
-		default:
-		}
-		time.Sleep(interval)
-	}
-}
-
-// ctxSwitches returns, per thread of pid, voluntary + involuntary context
-// switches. (/proc/PID/status counts the main thread only, so the threads
-// are read one by one; the main thread is one of them.)
+// ctxSwitches returns, per thread of pid, its voluntary context switches:
+// each is a sleep, so the next run is a wake-up. (Involuntary ones are
+// preemptions, which count how busy the machine is, not wake-ups.)
+// /proc/PID/status counts the main thread only, so the threads are read
+// one by one; the main thread is one of them.
 func ctxSwitches(pid int) map[int]int64 {
 	res := map[int]int64{}
 	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
@@ -363,11 +445,7 @@ func ctxSwitches(pid int) map[int]int64 {
 		var n int64
 		for _, l := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(l, "voluntary_ctxt_switches:"); ok {
-				x, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				n += x
-			} else if v, ok := strings.CutPrefix(l, "nonvoluntary_ctxt_switches:"); ok {
-				x, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-				n += x
+				n, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			}
 		}
 		res[tid] = n
@@ -422,11 +500,6 @@ type benchRow struct {
 	tm, sd string
 }
 
-var (
-	tableMu   sync.Mutex
-	tableRows []benchRow
-)
-
 // table collects one benchmark's rows, reports them as metrics and prints
 // them as `metric | taskmaster | supervisord`.
 type table struct {
@@ -466,12 +539,8 @@ func (t *table) addTM(metric, unit string, tm float64) {
 	t.rows = append(t.rows, benchRow{metric: metric, tm: fmtFig(tm), sd: "-"})
 }
 
-// print writes the rows to stdout (so `make bench` shows them without -v)
-// and keeps them for BenchmarkSummary.
+// print writes the rows to stdout, so `make bench` shows them without -v.
 func (t *table) print() {
-	tableMu.Lock()
-	tableRows = append(tableRows, t.rows...)
-	tableMu.Unlock()
 	load, _ := os.ReadFile("/proc/loadavg")
 	// Other work on the machine skews every figure: show how busy it was.
 	title := fmt.Sprintf("%s (load average now: %s)", t.b.Name(), strings.Join(strings.Fields(string(load))[:3], " "))

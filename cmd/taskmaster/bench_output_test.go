@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -53,6 +51,9 @@ import (
 // TM_BENCH_OUTPUT_REPS (default 3) sets the number of repetitions; the
 // medians are reported. Needs 3 GiB free in the temp folder.
 func BenchmarkOutput(b *testing.B) {
+	if !onlyFromEnv().want("output") {
+		b.Skip("not in TM_BENCH_ONLY")
+	}
 	const need = 3 << 30
 	if free := freeBytes(os.TempDir()); free < need {
 		fmt.Printf("BenchmarkOutput: skipped, only %.1f GiB free in %s (needs 3)\n", float64(free)/(1<<30), os.TempDir())
@@ -407,28 +408,9 @@ func waitStopped(b *testing.B, s *superProc, name string) {
 
 // sdRPC calls supervisord's XML-RPC interface over its unix socket.
 func sdRPC(s *superProc, method string, params ...string) error {
-	sock := filepath.Join(s.dir, "supervisor.sock")
-	c := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
-		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			var d net.Dialer
-			return d.DialContext(ctx, "unix", sock)
-		},
-	}}
-	var body strings.Builder
-	fmt.Fprintf(&body, `<?xml version="1.0"?><methodCall><methodName>%s</methodName><params>`, method)
-	for _, p := range params {
-		fmt.Fprintf(&body, "<param>%s</param>", p)
-	}
-	body.WriteString("</params></methodCall>")
-	resp, err := c.Post("http://localhost/RPC2", "text/xml", strings.NewReader(body.String()))
+	_, err := rpcCall(context.Background(), rpcClient(s.rpcSocket()), method, params...)
 	if err != nil {
-		return fmt.Errorf("supervisord %s: %w", method, err)
-	}
-	defer resp.Body.Close()
-	var out bytes.Buffer
-	out.ReadFrom(resp.Body)
-	if resp.StatusCode != http.StatusOK || bytes.Contains(out.Bytes(), []byte("<fault>")) {
-		return fmt.Errorf("supervisord %s: %s\n%s", method, resp.Status, out.String())
+		return fmt.Errorf("supervisord %w", err)
 	}
 	return nil
 }
