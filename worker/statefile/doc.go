@@ -7,7 +7,7 @@
 // Layout: RUNDIR/workers (Dir) is a folder of mode DirMode (1733: every
 // user's worker may create files there, each may replace only its own),
 // inside the 0700 rundir. Each slot has NAME.json, a State encoded as
-// indented JSON, and .NAME.lock, the flock(2) that orders its writers.
+// JSON (one line), and .NAME.lock, the flock(2) that orders its writers.
 //
 // Invariants: a file is replaced in one rename, never rewritten in place;
 // a writer never replaces or removes the file of a higher Generation
