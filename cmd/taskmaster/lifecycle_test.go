@@ -102,7 +102,8 @@ programs:
 		out, _ = runBinary(t, "state", "-c", m.cfg)
 		return strings.Count(out, "FATAL") == 2
 	})
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+	_, lines := stateOutput(out)
+	for _, l := range lines {
 		if !strings.Contains(l, "FATAL") {
 			t.Errorf("state line %q", l)
 		}
