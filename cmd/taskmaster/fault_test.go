@@ -15,15 +15,27 @@ import (
 
 func readStateFile(t *testing.T, dir, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(stateFolder(filepath.Join(dir, "run"), ""), name+".json"))
+	st, err := stateFileOf(t, dir, name)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return st
+}
+
+// stateFileOf reads name's state file for the master whose config is in
+// dir (the default rundir). It fails the test if the file does not
+// decode: it is replaced in one rename, never seen half-written.
+func stateFileOf(t *testing.T, dir, name string) (map[string]any, error) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(stateFolder(filepath.Join(dir, "run"), ""), name+".json"))
+	if err != nil {
+		return nil, err
 	}
 	var st map[string]any
 	if err := json.Unmarshal(b, &st); err != nil {
 		t.Fatalf("state file %s: %v: %q", name, err, b)
 	}
-	return st
+	return st, nil
 }
 
 // Workers keep state files current; after the master is killed they say

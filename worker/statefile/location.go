@@ -31,14 +31,14 @@ func ParentIn(rundir, statedir, base string, euid int) string {
 	if euid != 0 || !onTmpfs(base) || onTmpfs(rundir) {
 		return rundir
 	}
-	return filepath.Join(base, "taskmaster", hashName(rundir))
+	return RunParent(base, rundir)
 }
 
-// hashName names the folder of rundir under RunBase/taskmaster: 16 hex
-// digits of the SHA-256 of its cleaned path.
-func hashName(rundir string) string {
+// RunParent is rundir's folder under base: base/taskmaster/HASH, HASH 16
+// hex digits of the SHA-256 of the rundir's cleaned path.
+func RunParent(base, rundir string) string {
 	sum := sha256.Sum256([]byte(filepath.Clean(rundir)))
-	return hex.EncodeToString(sum[:8])
+	return filepath.Join(base, "taskmaster", hex.EncodeToString(sum[:8]))
 }
 
 // onTmpfs reports whether path, or the nearest folder above it that
