@@ -56,7 +56,6 @@ func run() int {
 		return exitProtocol
 	}
 	code := w.loop() // its first flush writes the Ready state
-
 	killDescendants(killTimeout)
 	w.state.update(func(st *statefile.State) {
 		st.Pid = 0

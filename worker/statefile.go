@@ -13,8 +13,9 @@ import (
 
 // stateFile keeps a worker's state file current. The worker has dropped
 // its privileges when it writes, so it writes through a descriptor of the
-// folder opened before the drop: the folder (mode 1733, inside the 0700
-// rundir) lets it create and rename its own files only.
+// folder opened before the drop: the folder (mode 1733, inside a 0700
+// folder: the rundir or the statedir) lets it create and rename its own
+// files only.
 //
 // A change only marks the file dirty; the loop flushes it once nothing
 // else is pending, after the reports to the master went out: the changes
@@ -67,6 +68,8 @@ func (s *stateFile) flush() {
 	if !s.pending() {
 		return
 	}
+	// A failed write (ErrBusy) is not retried: a retry loop would hold
+	// the worker; the next change writes the whole state.
 	s.dirty = false
 	err := s.out.Write(&s.st)
 	if errors.Is(err, statefile.ErrSuperseded) {
