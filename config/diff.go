@@ -151,6 +151,7 @@ func diffGlobal(a, b Global) []string {
 	}
 	add("logfile", a.LogFile == b.LogFile)
 	add("rundir", a.RunDir == b.RunDir)
+	add("statedir", a.StateDir == b.StateDir)
 	add("socket", a.Socket == b.Socket)
 	add("history", a.History == b.History)
 	add("detachkey", slices.Equal(a.DetachKey, b.DetachKey))

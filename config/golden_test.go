@@ -166,6 +166,9 @@ func dumpConfig(c *Config) string {
 	fmt.Fprintf(&b, "global.logfile: %s\nglobal.rundir: %s\nglobal.socket: %s\n", g.LogFile, g.RunDir, g.Socket)
 	fmt.Fprintf(&b, "global.history: %s\nglobal.detachkey: % x\nglobal.notify: %v\n", g.History, g.DetachKey, g.Notify)
 	fmt.Fprintf(&b, "global.xmlrpc: %q\n", g.XMLRPC)
+	if g.StateDir != "" {
+		fmt.Fprintf(&b, "global.statedir: %s\n", g.StateDir)
+	}
 	if g.Inet != nil {
 		fmt.Fprintf(&b, "global.inet: %s user %q password %q\n", g.Inet.Listen, g.Inet.Username, g.Inet.Password)
 	}

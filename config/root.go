@@ -55,6 +55,7 @@ func defaultGlobal(dir, home string) Global {
 var globalFields = []field[*Global]{
 	{"logfile", func(d *decoder, g *Global, v value) { set(d.filePath(v))(&g.LogFile) }},
 	{"rundir", func(d *decoder, g *Global, v value) { set(d.runDir(v))(&g.RunDir) }},
+	{"statedir", func(d *decoder, g *Global, v value) { set(d.runDir(v))(&g.StateDir) }},
 	{"socket", func(d *decoder, g *Global, v value) { setPath(d, &g.Socket, v) }},
 	{"history", func(d *decoder, g *Global, v value) { d.history(g, v) }},
 	{"detachkey", func(d *decoder, g *Global, v value) { d.detachKey(g, v) }},

@@ -26,8 +26,12 @@ type Config struct {
 
 // Global is the optional `taskmaster:` section.
 type Global struct {
-	LogFile   string // default Dir/taskmaster.log
-	RunDir    string // default Dir/run
+	LogFile string // default Dir/taskmaster.log
+	RunDir  string // default Dir/run
+	// StateDir holds the workers' state files in its `workers` folder;
+	// default "": statefile.Parent derives it at start (the rundir, or a
+	// folder under /run when root and /run is a tmpfs).
+	StateDir  string
 	Socket    string // default RunDir/taskmaster.sock
 	History   string // default ~/.taskmaster_history ("~/" expanded), RunDir/history when no home is known
 	DetachKey []byte // default {0x1d} ("^]"); "ctrl-p,ctrl-q" gives {0x10, 0x11}

@@ -117,7 +117,7 @@ func (s *Supervisor) refuse(plan config.Plan) error {
 		return ErrShuttingDown
 	}
 	for _, k := range plan.Global {
-		if k == "rundir" || k == "socket" || k == "xmlrpc" || k == "inet" {
+		if k == "rundir" || k == "statedir" || k == "socket" || k == "xmlrpc" || k == "inet" {
 			return fmt.Errorf("taskmaster.%s changed: restart taskmaster to use it", k)
 		}
 	}

@@ -24,12 +24,24 @@ import (
 // removed through a path another user could redirect (issue 10, point 2:
 // a pre-created rundir with symlinks in it made root truncate and chmod
 // files of the attacker's choosing).
+//
+// The state files live in STATEDIR/workers: STATEDIR is the rundir, or
+// another folder (a tmpfs under /run, see statefile.Parent) held to the
+// same rules and locked by the same pid file, so no two masters share a
+// workers folder (each would take the other's workers for a previous
+// master's).
 type RunDir struct {
 	Path     string
-	StateDir string   // Path/workers, the workers' state files
+	StateDir string   // STATEDIR/workers, the workers' state files
 	States   *os.File // the workers folder, for the master's own records
+	// Legacy is RUNDIR/workers when the state files are elsewhere and
+	// it exists (a previous master kept them there): read at start for
+	// that master's workers, never written. nil otherwise.
+	Legacy   *os.File
 	dir      *os.File
 	pid      *os.File
+	stateDir *os.File // STATEDIR when not the rundir
+	statePid *os.File // its pid file, locked
 }
 
 // pidFile and stateDirName are the rundir's entries.
@@ -41,47 +53,40 @@ const (
 // LockRunDir opens dir (creating it, mode 0700, if needed), refuses it
 // unless this uid owns it and no one else can write it or any folder above
 // it, and locks its pid file. If another master holds it, the error names
-// that master's pid.
-func LockRunDir(dir string) (*RunDir, error) {
+// that master's pid. stateParent is STATEDIR (statefile.Parent): "" or dir
+// for the rundir itself, else a folder opened, refused and locked as the
+// rundir is, its missing folders created (mode 0700).
+func LockRunDir(dir, stateParent string) (*RunDir, error) {
 	d, err := localsock.OpenFolder(dir, "rundir", safepath.Own)
 	if err != nil {
 		return nil, err
 	}
 	rd := &RunDir{Path: d.Name(), dir: d}
-	if err := rd.claim(); err != nil {
+	if err := rd.claim(stateParent); err != nil {
 		rd.close()
 		return nil, err
 	}
 	return rd, nil
 }
 
-func (rd *RunDir) claim() error {
+func (rd *RunDir) claim(stateParent string) error {
 	// The workers folder is reachable by every worker that opened it
 	// before dropping; the rundir's own mode keeps everyone else out.
-	if err := rd.tighten(); err != nil {
+	if err := tighten(rd.dir, "rundir"); err != nil {
 		return err
 	}
-	f, err := openRegularAt(rd.dir, pidFile, unix.O_RDWR|unix.O_CREAT, 0o644)
+	f, err := lockPidFile(rd.dir, "rundir")
+	rd.pid = f
 	if err != nil {
 		return err
 	}
-	rd.pid = f
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		b := make([]byte, 32)
-		n, _ := f.ReadAt(b, 0)
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:n])))
-			return fmt.Errorf("%w (pid %d) with rundir %s", ErrLocked, pid, rd.Path)
+	parent := rd.dir
+	if stateParent != "" && filepath.Clean(stateParent) != rd.Path {
+		if parent, err = rd.claimStateDir(stateParent); err != nil {
+			return err
 		}
-		return fmt.Errorf("lock %s: %w", f.Name(), err)
 	}
-	if err := f.Truncate(0); err != nil {
-		return fmt.Errorf("pid file %s: %w", f.Name(), err)
-	}
-	if _, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
-		return fmt.Errorf("pid file %s: %w", f.Name(), err)
-	}
-	states, err := makeStateDir(rd.dir)
+	states, err := makeStateDir(parent)
 	if err != nil {
 		return err
 	}
@@ -89,18 +94,61 @@ func (rd *RunDir) claim() error {
 	return nil
 }
 
-// tighten takes group and other access away from the rundir (through its
+// claimStateDir opens and locks STATEDIR as the rundir is, and opens the
+// rundir's own workers folder, if any, as Legacy.
+func (rd *RunDir) claimStateDir(path string) (*os.File, error) {
+	d, err := localsock.OpenFolder(path, "statedir", safepath.Own)
+	if err != nil {
+		return nil, err
+	}
+	rd.stateDir = d
+	if err := tighten(d, "statedir"); err != nil {
+		return nil, err
+	}
+	if rd.statePid, err = lockPidFile(d, "statedir"); err != nil {
+		return nil, err
+	}
+	rd.Legacy, _ = openStateDir(rd.dir)
+	return d, nil
+}
+
+// lockPidFile creates, locks and fills the pid file in dir. If another
+// master holds it, the error names that master's pid.
+func lockPidFile(dir *os.File, what string) (*os.File, error) {
+	f, err := openRegularAt(dir, pidFile, unix.O_RDWR|unix.O_CREAT, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		b := make([]byte, 32)
+		n, _ := f.ReadAt(b, 0)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b[:n])))
+			return f, fmt.Errorf("%w (pid %d) with %s %s", ErrLocked, pid, what, dir.Name())
+		}
+		return f, fmt.Errorf("lock %s: %w", f.Name(), err)
+	}
+	if err := f.Truncate(0); err != nil {
+		return f, fmt.Errorf("pid file %s: %w", f.Name(), err)
+	}
+	if _, err := f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0); err != nil {
+		return f, fmt.Errorf("pid file %s: %w", f.Name(), err)
+	}
+	return f, nil
+}
+
+// tighten takes group and other access away from dir (through its
 // descriptor): the workers folder in it is writable by all.
-func (rd *RunDir) tighten() error {
+func tighten(dir *os.File, what string) error {
 	var st unix.Stat_t
-	if err := unix.Fstat(int(rd.dir.Fd()), &st); err != nil {
-		return fmt.Errorf("rundir %s: %w", rd.Path, err)
+	if err := unix.Fstat(int(dir.Fd()), &st); err != nil {
+		return fmt.Errorf("%s %s: %w", what, dir.Name(), err)
 	}
 	if st.Mode&0o077 == 0 {
 		return nil
 	}
-	if err := unix.Fchmod(int(rd.dir.Fd()), st.Mode&0o700); err != nil {
-		return fmt.Errorf("rundir %s: chmod: %w", rd.Path, err)
+	if err := unix.Fchmod(int(dir.Fd()), st.Mode&0o700); err != nil {
+		return fmt.Errorf("%s %s: chmod: %w", what, dir.Name(), err)
 	}
 	return nil
 }
@@ -148,12 +196,28 @@ func openRegularAt(dir *os.File, name string, flags int, mode uint32) (*os.File,
 // rundir, by descriptors the workers opened before dropping. An existing
 // one must be a real folder of ours; its mode is set through its
 // descriptor.
-func makeStateDir(rundir *os.File) (*os.File, error) {
-	path := filepath.Join(rundir.Name(), stateDirName)
-	if err := unix.Mkdirat(int(rundir.Fd()), stateDirName, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
+func makeStateDir(parent *os.File) (*os.File, error) {
+	path := filepath.Join(parent.Name(), stateDirName)
+	if err := unix.Mkdirat(int(parent.Fd()), stateDirName, 0o700); err != nil && !errors.Is(err, unix.EEXIST) {
 		return nil, fmt.Errorf("state folder %s: %w", path, err)
 	}
-	fd, err := unix.Openat(int(rundir.Fd()), stateDirName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	f, err := openStateDir(parent)
+	if err != nil {
+		return nil, err
+	}
+	fd := int(f.Fd())
+	if err := unix.Fchmod(fd, uint32(statefile.DirMode.Perm())|unix.S_ISVTX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("state folder %s: chmod: %w", path, err)
+	}
+	return f, nil
+}
+
+// openStateDir opens parent's existing workers folder, which must be a
+// real folder (never a symlink) of ours.
+func openStateDir(parent *os.File) (*os.File, error) {
+	path := filepath.Join(parent.Name(), stateDirName)
+	fd, err := unix.Openat(int(parent.Fd()), stateDirName, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("state folder %s: %w; remove it", path, err)
 	}
@@ -167,21 +231,20 @@ func makeStateDir(rundir *os.File) (*os.File, error) {
 		f.Close()
 		return nil, fmt.Errorf("state folder %s: owned by uid %d, not %d; remove it", path, st.Uid, os.Geteuid())
 	}
-	if err := unix.Fchmod(fd, uint32(statefile.DirMode.Perm())|unix.S_ISVTX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("state folder %s: chmod: %w", path, err)
-	}
 	return f, nil
 }
 
-// Release removes the pid file and drops the lock.
+// Release removes the pid files and drops the locks.
 func (rd *RunDir) Release() {
+	if rd.stateDir != nil {
+		unix.Unlinkat(int(rd.stateDir.Fd()), pidFile, 0)
+	}
 	unix.Unlinkat(int(rd.dir.Fd()), pidFile, 0)
 	rd.close()
 }
 
 func (rd *RunDir) close() {
-	for _, f := range []*os.File{rd.pid, rd.States, rd.dir} {
+	for _, f := range []*os.File{rd.pid, rd.statePid, rd.States, rd.Legacy, rd.stateDir, rd.dir} {
 		if f != nil {
 			f.Close()
 		}

@@ -16,7 +16,7 @@ import (
 // an existing one of ours that others could read is closed to them.
 func TestLockRunDirCreates(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "run")
-	rd, err := LockRunDir(dir)
+	rd, err := LockRunDir(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestLockRunDirCreates(t *testing.T) {
 	wantMode(t, filepath.Join(dir, "workers"), os.ModeDir|os.ModeSticky|0o733)
 
 	os.Chmod(dir, 0o755)
-	rd, err = LockRunDir(dir)
+	rd, err = LockRunDir(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestLockRunDirThroughOwnSymlink(t *testing.T) {
 	base := t.TempDir()
 	os.Mkdir(filepath.Join(base, "real"), 0o700)
 	os.Symlink("real", filepath.Join(base, "link"))
-	rd, err := LockRunDir(filepath.Join(base, "link", "run"))
+	rd, err := LockRunDir(filepath.Join(base, "link", "run"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func shared(t *testing.T) string {
 
 func wantRefused(t *testing.T, dir string, want ...string) {
 	t.Helper()
-	rd, err := LockRunDir(dir)
+	rd, err := LockRunDir(dir, "")
 	if err == nil {
 		rd.Release()
 		t.Errorf("rundir %s accepted", dir) // and go on: were root's files hit?
@@ -226,7 +226,7 @@ func TestRunDirParentsChecked(t *testing.T) {
 	sticky := filepath.Join(base, "sticky")
 	os.Mkdir(sticky, 0o755)
 	os.Chmod(sticky, os.ModeSticky|0o777)
-	rd, err := LockRunDir(filepath.Join(sticky, "run"))
+	rd, err := LockRunDir(filepath.Join(sticky, "run"), "")
 	if err != nil {
 		t.Fatalf("a rundir of ours in a sticky folder: %v", err)
 	}

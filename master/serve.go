@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 
 // ServeOptions describe one run of the master.
@@ -48,7 +49,7 @@ func Serve(o ServeOptions) int {
 	// Descriptors inherited from whoever started us must not reach jobs.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	cfg := o.Config
-	rd, err := LockRunDir(cfg.Global.RunDir)
+	rd, err := LockRunDir(cfg.Global.RunDir, statefile.Parent(cfg.Global.RunDir, cfg.Global.StateDir, os.Geteuid()))
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
 		return 1
@@ -70,6 +71,9 @@ func Serve(o ServeOptions) int {
 		longest = max(longest, prog.StopTime)
 	}
 	gen := waitPrevious(rd.States, log, o.Stderr, longest+DefaultShutdownGrace, DefaultShutdownGrace)
+	if rd.Legacy != nil { // a previous master that kept them in the rundir
+		gen = max(gen, waitPrevious(rd.Legacy, log, o.Stderr, longest+DefaultShutdownGrace, DefaultShutdownGrace))
+	}
 	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir, States: rd.States, Generation: gen})
 	for _, newFace := range o.Faces {
 		f, err := newFace(s)

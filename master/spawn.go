@@ -76,11 +76,6 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 		return nil, err
 	}
 	wp := s.newWorkerProc(p, conn, 32)
-	if dir := s.opts.States; dir != nil {
-		// A file left by a worker of another user could not be replaced
-		// by this one (the folder is sticky); a new worker writes anew.
-		statefile.Remove(dir, p.Name, wp.gen)
-	}
 	wp.out <- outgoing{m: s.spec(p, wp.gen)}
 	s.GoSafe(func() { wp.launch(child, p.Name) })
 	return wp, nil
@@ -116,6 +111,12 @@ func (s *Supervisor) nextGeneration() int64 {
 // launch creates the worker process, then serves its socket.
 func (wp *workerProc) launch(child *os.File, name string) {
 	s := wp.s
+	if dir := s.opts.States; dir != nil {
+		// A file left by a worker of another user could not be replaced
+		// by this one (the folder is sticky); a new worker writes anew.
+		// Here, not on the loop: it takes the name's lock and reads.
+		statefile.Remove(dir, name, wp.gen)
+	}
 	s.spawning <- struct{}{}
 	proc, err := startWorker(s.opts.Exe, name, child)
 	<-s.spawning

@@ -25,7 +25,8 @@ type Options struct {
 	// Load reads the config again for a reload; nil: config.Load of the
 	// file the master started with.
 	Load func() (*config.Config, error)
-	// StateDir is RUNDIR/workers, where workers keep state files; "":
+	// StateDir is the workers folder (RUNDIR/workers or STATEDIR/workers,
+	// see statefile.Parent), where workers keep state files; "":
 	// none. A reload cannot move the rundir, so it holds for the run.
 	StateDir string
 	// States is that folder, open: the master records there the state of

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -56,6 +57,9 @@ func (w *worker) loop() int {
 				timeout = w.job.timer.C
 			}
 		}
+		if w.state.pending() && idle(msgs, sigs, eof) {
+			w.state.flush()
+		}
 		select {
 		case o, ok := <-msgs:
 			if !ok {
@@ -88,6 +92,17 @@ func (w *worker) loop() int {
 		w.term.flush(time.Second)
 	}
 	return exitOK
+}
+
+// idle reports whether nothing is queued for the loop, once the
+// goroutines that feed it (the master's reader, the output pumps) had a
+// chance to run: with GOMAXPROCS=1 an order already in the socket (the
+// Start after the Spec, a Status after Started) reaches msgs only when
+// this goroutine yields. A state change is flushed when the loop is idle,
+// so the changes of one burst make one write.
+func idle(msgs <-chan order, sigs <-chan os.Signal, eof <-chan struct{}) bool {
+	runtime.Gosched()
+	return len(msgs) == 0 && len(sigs) == 0 && len(eof) == 0
 }
 
 // windDown stops the job with its own stop settings because the worker is

@@ -59,8 +59,7 @@ func run() int {
 	if err := conn.Send(&ipc.Ready{UID: os.Getuid(), GID: os.Getgid()}, 0); err != nil {
 		return exitProtocol
 	}
-	w.state.write()
-	code := w.loop()
+	code := w.loop() // its first flush writes the Ready state
 	killDescendants(killTimeout)
 	w.state.update(func(st *statefile.State) {
 		st.Pid = 0
@@ -68,6 +67,7 @@ func run() int {
 			st.State, st.Error = "STOPPED", w.why
 		}
 	})
+	w.state.flush() // the last word, before the worker is gone
 	return code
 }
 

@@ -13,13 +13,21 @@ import (
 
 // stateFile keeps a worker's state file current. The worker has dropped
 // its privileges when it writes, so it writes through a descriptor of the
-// folder opened before the drop: the folder (mode 1733, inside the 0700
-// rundir) lets it create and rename its own files only. Loop goroutine.
+// folder opened before the drop: the folder (mode 1733, inside a 0700
+// folder: the rundir or the statedir) lets it create and rename its own
+// files only.
+//
+// A change only marks the file dirty; the loop flushes it once nothing
+// else is pending, after the reports to the master went out: the changes
+// of one transition (Ready, Started, the master's Status) make one write,
+// off the path of the report. Loop goroutine.
 type stateFile struct {
-	dir  *os.File
-	st   statefile.State
-	warn func(string)
-	bad  bool // a write failed: reported once
+	dir   *os.File
+	out   *statefile.Writer
+	st    statefile.State
+	warn  func(string)
+	dirty bool // st changed since the last flush
+	bad   bool // a write failed: reported once
 	// superseded: a newer writer owns the file; this one writes no more.
 	superseded bool
 }
@@ -35,25 +43,35 @@ func openStateFile(dir, name string, gen int64, warn func(string)) (*stateFile, 
 	wd, _ := os.Getwd()
 	start, _ := statefile.StartTime(os.Getpid())
 	st := statefile.State{Name: name, State: "STARTING", WorkerPid: os.Getpid(), WorkerStart: start, WorkingDir: wd, Generation: gen}
-	return &stateFile{dir: os.NewFile(uintptr(fd), dir), warn: warn, st: st}, nil
+	f := os.NewFile(uintptr(fd), dir)
+	return &stateFile{dir: f, out: statefile.NewWriter(f), warn: warn, st: st, dirty: true}, nil
 }
 
-// update changes the state and writes it; a nil stateFile (no state
-// folder) does nothing.
+// update changes the state and marks it for the next flush; a nil
+// stateFile (no state folder) does nothing.
 func (s *stateFile) update(change func(*statefile.State)) {
 	if s == nil {
 		return
 	}
+	was := s.st
 	change(&s.st)
-	s.write()
+	if s.st != was { // a Status that says what the file says costs nothing
+		s.dirty = true
+	}
 }
 
-// write replaces NAME.json unless a newer writer owns it.
-func (s *stateFile) write() {
-	if s == nil || s.superseded {
+// pending reports whether a change waits for a flush.
+func (s *stateFile) pending() bool { return s != nil && s.dirty && !s.superseded }
+
+// flush replaces NAME.json, if it changed, unless a newer writer owns it.
+func (s *stateFile) flush() {
+	if !s.pending() {
 		return
 	}
-	err := statefile.Write(s.dir, &s.st)
+	// A failed write (ErrBusy) is not retried: a retry loop would hold
+	// the worker; the next change writes the whole state.
+	s.dirty = false
+	err := s.out.Write(&s.st)
 	if errors.Is(err, statefile.ErrSuperseded) {
 		s.superseded = true
 		s.warn(fmt.Sprintf("state file: %v; this worker no longer writes it", err))
@@ -73,7 +91,8 @@ func (s *stateFile) rename(name string) {
 	if !s.superseded {
 		statefile.Remove(s.dir, s.st.Name, s.st.Generation)
 	}
-	s.st.Name, s.superseded = name, false
+	s.out.Close()
+	s.st.Name, s.superseded, s.dirty = name, false, true
 }
 
 // currentUmask reads the umask without changing it.

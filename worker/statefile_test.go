@@ -25,10 +25,16 @@ func TestStateFileGenerations(t *testing.T) {
 		t.Fatal(err)
 	}
 	old.update(func(st *statefile.State) { st.State = "RUNNING" })
+	old.flush()
 	newer.update(func(st *statefile.State) { st.State = "RUNNING"; st.Pid = 42 })
-	// The old worker's master went away: its last word must not land.
+	newer.flush()
+	// The old worker's master went away: its last word must not land,
+	// although the file it last wrote is gone (it skips the read only
+	// while the file there is its own).
 	old.update(func(st *statefile.State) { st.State, st.Pid = "STOPPED", 0 })
+	old.flush()
 	old.update(func(st *statefile.State) { st.State = "STOPPED" })
+	old.flush()
 	states, bad, err := statefile.ReadDir(dir)
 	if err != nil || len(bad) != 0 || len(states) != 1 {
 		t.Fatalf("states %v bad %v err %v", states, bad, err)

@@ -15,15 +15,27 @@ import (
 
 func readStateFile(t *testing.T, dir, name string) map[string]any {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(dir, "run", "workers", name+".json"))
+	st, err := stateFileOf(t, dir, name)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return st
+}
+
+// stateFileOf reads name's state file for the master whose config is in
+// dir (the default rundir). It fails the test if the file does not
+// decode: it is replaced in one rename, never seen half-written.
+func stateFileOf(t *testing.T, dir, name string) (map[string]any, error) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(stateFolder(filepath.Join(dir, "run"), ""), name+".json"))
+	if err != nil {
+		return nil, err
 	}
 	var st map[string]any
 	if err := json.Unmarshal(b, &st); err != nil {
 		t.Fatalf("state file %s: %v: %q", name, err, b)
 	}
-	return st
+	return st, nil
 }
 
 // Workers keep state files current; after the master is killed they say
@@ -77,8 +89,8 @@ programs:
 		t.Fatalf("final state: %v", st)
 	}
 	out, code = runBinary(t, "state", filepath.Join(m.dir, "run"))
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 3 {
+	folder, lines := stateOutput(out)
+	if code != 0 || len(lines) != 3 || folder != stateFolder(filepath.Join(m.dir, "run"), "") {
 		t.Fatalf("state after the crash: %d %q", code, out)
 	}
 	for _, l := range lines {
@@ -86,6 +98,17 @@ programs:
 			t.Errorf("state line %q", l)
 		}
 	}
+}
+
+// stateOutput splits what `taskmaster state` printed: the folder it read
+// (its first line) and a line per state file.
+func stateOutput(out string) (folder string, lines []string) {
+	lines = strings.Split(strings.TrimSpace(out), "\n")
+	folder, ok := strings.CutPrefix(lines[0], "state files in ")
+	if !ok {
+		return "", lines
+	}
+	return folder, lines[1:]
 }
 
 // A job that forks a grandchild and exits leaves no orphan once its slot

@@ -13,6 +13,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/taskmaster/taskmaster/config"
+	"github.com/taskmaster/taskmaster/worker/statefile"
 )
 
 // binary is the taskmaster built once for every end-to-end test.
@@ -183,9 +186,23 @@ func terminate(p *os.Process, exited <-chan struct{}, d time.Duration, kill func
 func (m *tmaster) cleanup() {
 	terminate(m.cmd.Process, m.exited, 20*time.Second, func() { m.cmd.Process.Kill() })
 	killLeftovers(m.marker)
+	removeRunState(m.cfg)
 	if m.t.Failed() {
 		b, _ := os.ReadFile(filepath.Join(m.dir, "taskmaster.log"))
 		m.t.Logf("master output:\n%s\nevent log:\n%s", m.out.String(), b)
+	}
+}
+
+// removeRunState removes the state folder a master run as root keeps
+// under /run (when /run is a tmpfs: statefile.Parent) for cfg's rundir:
+// a test leaves nothing behind there.
+func removeRunState(cfg string) {
+	g, err := config.LoadGlobal(cfg)
+	if err != nil || g.StateDir != "" {
+		return
+	}
+	if p := statefile.Parent(g.RunDir, "", os.Geteuid()); strings.HasPrefix(p, statefile.RunBase+"/taskmaster/") {
+		os.RemoveAll(p)
 	}
 }
 

@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,16 +23,18 @@ func runState(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil || fs.NArg() > 1 {
 		return exitUsage
 	}
-	rundir := fs.Arg(0)
+	rundir, statedir := fs.Arg(0), ""
 	if rundir == "" {
 		g, err := stateGlobal(findConfig(*cfgPath))
 		if err != nil {
 			printConfigError(stderr, err)
 			return exitUsage
 		}
-		rundir = g.RunDir
+		rundir, statedir = g.RunDir, g.StateDir
+	} else if abs, err := filepath.Abs(rundir); err == nil {
+		rundir = abs
 	}
-	dir := statefile.Dir(rundir)
+	dir := stateFolder(rundir, statedir)
 	states, bad, err := statefile.ReadDir(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "taskmaster state: %v\n", err)
@@ -43,6 +47,7 @@ func runState(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "no state files in %s\n", dir)
 		return exitOK
 	}
+	fmt.Fprintf(stdout, "state files in %s\n", dir)
 	for _, st := range states {
 		fmt.Fprintln(stdout, stateLine(st, st.WorkerAlive()))
 	}
@@ -56,6 +61,17 @@ func stateGlobal(path string) (*config.Global, error) {
 		return g, nil
 	}
 	return config.LoadGlobal(path)
+}
+
+// stateFolder is where the master of rundir keeps its state files (see
+// statefile.Parent); the rundir's own workers folder when that one does
+// not exist, as a master of an earlier version left them there.
+func stateFolder(rundir, statedir string) string {
+	dir := statefile.Dir(statefile.Parent(rundir, statedir, os.Geteuid()))
+	if _, err := os.Lstat(dir); err != nil && statedir == "" {
+		return statefile.Dir(rundir)
+	}
+	return dir
 }
 
 // stateLine is one state file as a status line. A worker that is gone

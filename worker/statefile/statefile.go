@@ -52,29 +52,122 @@ const DirMode = os.ModeSticky | 0o733
 // Write replaces dir/NAME.json with st (UpdatedAt set now) in one
 // rename, unless the file there has a higher generation: then it returns
 // ErrSuperseded and leaves the file alone. The check and the rename happen
-// under the name's lock, so two writers of one name cannot interleave.
+// under the name's lock, so two writers of one name cannot interleave. It
+// is a Writer used once: the master's records of slots with no worker.
 func Write(dir *os.File, st *State) error {
-	unlock, err := lock(dir, st.Name)
+	w := NewWriter(dir)
+	defer w.Close()
+	return w.Write(st)
+}
+
+// Writer writes one slot's file again and again (a worker's life) at the
+// cost of one flock, one fstatat and the replacement itself: it keeps the
+// name's lock file open between writes, and it keeps the file it last
+// renamed in place open, so a later write knows whether the file there is
+// still its own (same inode: an inode held open cannot be freed, so its
+// number cannot have been reused) and needs no read for the generation
+// check. Not safe for concurrent use.
+type Writer struct {
+	dir  *os.File
+	name string // the name lockFD and lastFD belong to
+	// lockFD is .NAME.lock, opened once; -1 until the first write.
+	lockFD int
+	// lastFD is the file this writer last renamed to NAME.json; -1 if
+	// none.
+	lastFD  int
+	lastDev uint64
+	lastIno uint64
+	buf     bytes.Buffer
+}
+
+// NewWriter is a Writer of files in dir (the state folder, opened by the
+// caller, which keeps it open while the Writer is used).
+func NewWriter(dir *os.File) *Writer { return &Writer{dir: dir, lockFD: -1, lastFD: -1} }
+
+// Close releases the descriptors the Writer holds; it may write again.
+func (w *Writer) Close() {
+	for _, fd := range []*int{&w.lockFD, &w.lastFD} {
+		if *fd >= 0 {
+			unix.Close(*fd)
+			*fd = -1
+		}
+	}
+}
+
+// Write is the package's Write for st.Name through this Writer.
+func (w *Writer) Write(st *State) error {
+	if st.Name != w.name {
+		w.Close() // another slot's lock and file
+		w.name = st.Name
+	}
+	if err := w.lock(); err != nil {
+		return err
+	}
+	defer unix.Flock(w.lockFD, unix.LOCK_UN)
+	file := st.Name + ".json"
+	if !w.ownsFile(file) {
+		if cur, err := readAt(w.dir, file); err == nil && cur.Generation > st.Generation {
+			return fmt.Errorf("%s: %w (generation %d, ours %d)", file, ErrSuperseded, cur.Generation, st.Generation)
+		}
+	}
+	st.UpdatedAt = time.Now().Format(time.RFC3339)
+	w.buf.Reset()
+	// Encode appends a newline; compact, not indented: `taskmaster state`
+	// is the reader for people.
+	json.NewEncoder(&w.buf).Encode(st)
+	fd, err := replaceAt(w.dir, file, w.buf.Bytes())
 	if err != nil {
 		return err
 	}
-	defer unlock()
-	file := st.Name + ".json"
-	if cur, err := readAt(dir, file); err == nil && cur.Generation > st.Generation {
-		return fmt.Errorf("%s: %w (generation %d, ours %d)", file, ErrSuperseded, cur.Generation, st.Generation)
+	if w.lastFD >= 0 {
+		unix.Close(w.lastFD)
 	}
-	st.UpdatedAt = time.Now().Format(time.RFC3339)
-	b, _ := json.MarshalIndent(st, "", "  ")
-	return replaceAt(dir, file, append(b, '\n'))
+	w.lastFD = fd
+	var fst unix.Stat_t
+	if unix.Fstat(fd, &fst) == nil {
+		w.lastDev, w.lastIno = fst.Dev, fst.Ino
+	} else {
+		w.lastDev, w.lastIno = 0, 0
+	}
+	return nil
+}
+
+// ownsFile reports whether dir/file is the file this Writer last renamed
+// there: then no one replaced it since, and no higher generation can be
+// in it.
+func (w *Writer) ownsFile(file string) bool {
+	if w.lastFD < 0 || w.lastIno == 0 {
+		return false
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(int(w.dir.Fd()), file, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return false
+	}
+	return st.Dev == w.lastDev && st.Ino == w.lastIno
+}
+
+// lock takes the exclusive flock(2) of .NAME.lock, opening it on first use.
+func (w *Writer) lock() error {
+	if w.lockFD < 0 {
+		fd, err := openLock(w.dir, w.name)
+		if err != nil {
+			return err
+		}
+		w.lockFD = fd
+	}
+	return flockWait(w.lockFD, "."+w.name+".lock")
 }
 
 // Remove removes dir/NAME.json if no writer newer than gen owns it.
 func Remove(dir *os.File, name string, gen int64) error {
-	unlock, err := lock(dir, name)
+	fd, err := openLock(dir, name)
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer unix.Close(fd) // closing releases the lock
+	if err := flockWait(fd, "."+name+".lock"); err != nil {
+		return err
+	}
 	file := name + ".json"
 	if cur, err := readAt(dir, file); err == nil && cur.Generation > gen {
 		return fmt.Errorf("%s: %w", file, ErrSuperseded)
@@ -90,61 +183,78 @@ func Remove(dir *os.File, name string, gen int64) error {
 // stall its job's supervision.
 const lockWait = 250 * time.Millisecond
 
-// lockState takes the exclusive flock(2) of .NAME.lock in dir: one lock
-// per name, so writers of different slots never wait on each other. The
-// file is opened read-only (flock needs no more), so a worker of any user
-// can lock a file another created; it is never followed if a symlink,
-// never waited on if a FIFO.
-func lock(dir *os.File, name string) (unlock func(), err error) {
+// openLock opens .NAME.lock in dir: one lock per name, so writers of
+// different slots never wait on each other. The file is opened read-only
+// (flock needs no more), so a worker of any user can lock a file another
+// created; it is never followed if a symlink, never waited on if a FIFO.
+func openLock(dir *os.File, name string) (int, error) {
 	lock := "." + name + ".lock"
 	fd, err := unix.Openat(int(dir.Fd()), lock, unix.O_RDONLY|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("lock %s: %w", lock, err)
+		return -1, fmt.Errorf("lock %s: %w", lock, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
-		return nil, fmt.Errorf("lock %s: not a regular file", lock)
+		return -1, fmt.Errorf("lock %s: not a regular file", lock)
 	}
+	return fd, nil
+}
+
+// flockWait takes the exclusive flock(2) of fd, waiting at most lockWait.
+func flockWait(fd int, lock string) error {
 	deadline := time.Now().Add(lockWait)
 	for {
 		err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
 		if err == nil {
-			return func() { unix.Close(fd) }, nil // closing releases it
+			return nil
 		}
 		if !errors.Is(err, unix.EWOULDBLOCK) && !errors.Is(err, unix.EINTR) {
-			unix.Close(fd)
-			return nil, fmt.Errorf("lock %s: %w", lock, err)
+			return fmt.Errorf("lock %s: %w", lock, err)
 		}
 		if time.Now().After(deadline) {
-			unix.Close(fd)
-			return nil, fmt.Errorf("lock %s: %w", lock, ErrBusy)
+			return fmt.Errorf("lock %s: %w", lock, ErrBusy)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
 }
 
-// replaceAt writes name atomically: a temporary file, then a rename.
-func replaceAt(dir *os.File, name string, b []byte) error {
+// replaceAt writes name atomically: a temporary file, then a rename. It
+// returns the new file's descriptor (write-only), for the caller to close.
+func replaceAt(dir *os.File, name string, b []byte) (int, error) {
 	dirfd := int(dir.Fd())
 	tmp := fmt.Sprintf(".%s.%d.tmp", name, os.Getpid())
 	unix.Unlinkat(dirfd, tmp, 0)
 	fd, err := unix.Openat(dirfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
 	if err != nil {
-		return fmt.Errorf("create %s: %w", tmp, err)
+		return -1, fmt.Errorf("create %s: %w", tmp, err)
 	}
-	f := os.NewFile(uintptr(fd), tmp)
-	_, werr := f.Write(b)
-	f.Close()
-	if werr != nil {
+	if _, werr := writeAll(fd, b); werr != nil {
+		unix.Close(fd)
 		unix.Unlinkat(dirfd, tmp, 0)
-		return fmt.Errorf("write %s: %w", tmp, werr)
+		return -1, fmt.Errorf("write %s: %w", tmp, werr)
 	}
 	if err := unix.Renameat(dirfd, tmp, dirfd, name); err != nil {
+		unix.Close(fd)
 		unix.Unlinkat(dirfd, tmp, 0)
-		return fmt.Errorf("rename %s: %w", name, err)
+		return -1, fmt.Errorf("rename %s: %w", name, err)
 	}
-	return nil
+	return fd, nil
+}
+
+func writeAll(fd int, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := unix.Write(fd, b[n:])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return n, err
+		}
+		n += m
+	}
+	return n, nil
 }
 
 // StartTime is pid's start time in clock ticks since boot (proc(5), stat

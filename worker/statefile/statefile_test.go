@@ -78,3 +78,58 @@ func TestReadStatesHostileFiles(t *testing.T) {
 		t.Fatalf("states %+v bad %v err %v", states, bad, err)
 	}
 }
+
+// A Writer keeps its lock file and its last file open between writes,
+// and still honours both promises of Write: a newer generation's file is
+// never replaced (whether the Writer's own file was replaced or removed
+// meanwhile), and a holder of the name's lock is waited for, not ignored.
+func TestWriterKeepsPromises(t *testing.T) {
+	dir, f := stateDir(t)
+	old := NewWriter(f)
+	defer old.Close()
+	st := &State{Name: "web", State: "STARTING", Generation: 1}
+	for range 3 { // its own file: no read needed, each write lands
+		if err := old.Write(st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newer := NewWriter(f)
+	defer newer.Close()
+	if err := newer.Write(&State{Name: "web", State: "RUNNING", Pid: 42, Generation: 2}); err != nil {
+		t.Fatal(err)
+	}
+	st.State = "STOPPED"
+	if err := old.Write(st); !errors.Is(err, ErrSuperseded) {
+		t.Fatalf("the old writer replaced a newer file: %v", err)
+	}
+	if err := Remove(f, "web", 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Write(st); err != nil { // no file: nothing newer to keep
+		t.Fatal(err)
+	}
+	states, _, _ := ReadDir(dir)
+	if len(states) != 1 || states[0].State != "STOPPED" {
+		t.Fatalf("states %+v", states)
+	}
+	holder, err := os.Open(filepath.Join(dir, ".web.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holder.Close()
+	if err := syscall.Flock(int(holder.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Write(st); !errors.Is(err, ErrBusy) {
+		t.Fatalf("a write while another holds the lock: %v", err)
+	}
+	syscall.Flock(int(holder.Fd()), syscall.LOCK_UN)
+	if err := old.Write(st); err != nil {
+		t.Fatal(err)
+	}
+	// One lock file and one state file: no temporary left behind.
+	names, _ := os.ReadDir(dir)
+	if len(names) != 2 {
+		t.Fatalf("folder holds %v", names)
+	}
+}
