@@ -83,6 +83,8 @@ type Supervisor struct {
 	posts    chan func()
 	// spawning bounds the worker processes being created at once.
 	spawning chan struct{}
+	nullMu   sync.Mutex // guards null
+	null     *os.File   // /dev/null, every worker's stdin and stdout
 	workers  map[*workerProc]bool
 	watch    map[*Process][]func(*Process) bool
 	// shutdown is non-nil once a shutdown began; closed when it finished.
