@@ -64,6 +64,10 @@ func Serve(o ServeOptions) int {
 		fmt.Fprintf(o.Stderr, "taskmaster: warning: %s\n", e)
 		log.Logf("WARN", "%s", e)
 	}
+	if b, err := CheckFDBudget(cfg); err == nil && b.Short() {
+		fmt.Fprintf(o.Stderr, "taskmaster: warning: %s\n", b.Warning())
+		log.Logf("WARN", "%s", b.Warning())
+	}
 	// Nothing starts while a previous master's workers still run.
 	var longest time.Duration
 	for _, prog := range cfg.Programs {
