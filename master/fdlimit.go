@@ -10,22 +10,26 @@ import (
 )
 
 // fdFixed is what the master holds besides one descriptor per process and
-// one per spawn in flight (the worker's end of its socketpair, GOMAXPROCS
-// at most): stdio, the event log, the rundir's lock and folders, the two
-// listening sockets, the poller and its eventfd, /dev/null (14 measured
-// with a thousand workers), and a client or two being served.
-const fdFixed = 16
+// the three a spawn in flight holds for a moment (a socketpair and the
+// dup net.FileConn makes; GOMAXPROCS spawns at most): stdio, the event
+// log, the rundir, its pid file and workers folder, the two listening
+// sockets, the poller and its eventfd, /dev/null, the runtime's cgroup
+// files (12 measured), and a client or two being served.
+const fdFixed = 14
 
 // fdReserve is what the master needs besides one descriptor per process.
-func fdReserve() uint64 { return fdFixed + uint64(runtime.GOMAXPROCS(0)) }
+func fdReserve() uint64 { return fdFixed + 3*uint64(runtime.GOMAXPROCS(0)) }
 
 // FDBudget is what RLIMIT_NOFILE lets a master run: it holds one descriptor
 // per process (the worker's socket) and fdReserve more.
 //
-// The soft limit is the hard one already: Go's runtime raises it at start
-// (as supervisord's minfds does), and gives every child the soft limit the
-// master was started with, so workers and jobs get the limit of the
-// environment that started taskmaster, never the raised one.
+// The soft limit is raised already: Go's runtime raises it at start to one
+// below the hard limit (supervisord's minfds raises its own alike), and
+// gives every child the soft limit the master was started with, so workers
+// and jobs get the limit of the environment that started taskmaster, never
+// the raised one (supervisord's children inherit its raised limit). The
+// runtime restores it only while the soft limit is still its own (hard - 1):
+// raising it that last one more would hand the raised limit to every job.
 type FDBudget struct {
 	Limit     uint64 // the master's soft RLIMIT_NOFILE, as raised
 	Processes int    // processes the config has

@@ -131,6 +131,12 @@ func (wp *workerProc) launch(name string) {
 	s := wp.s
 	s.spawning <- struct{}{}
 	conn, pid, err := s.startWorker(name)
+	// Out of descriptors may be a moment's peak (other spawns, clients):
+	// wait for one, a while, rather than fail the start.
+	for try := 0; try < fdWaitTries && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)); try++ {
+		time.Sleep(fdWait)
+		conn, pid, err = s.startWorker(name)
+	}
 	<-s.spawning
 	if err != nil {
 		s.Post(func() { wp.gone(nil, err.Error()) })
@@ -149,6 +155,13 @@ func (wp *workerProc) launch(name string) {
 	wp.outMu.Unlock()
 	wp.read()
 }
+
+// How long a spawn out of descriptors waits for one: fdWaitTries times
+// fdWait.
+const (
+	fdWait      = 10 * time.Millisecond
+	fdWaitTries = 100
+)
 
 // startWorker makes the socketpair and forks the worker with the child's
 // end as fd 3. It is syscall.ForkExec rather than os.StartProcess, which
