@@ -75,6 +75,12 @@ func Serve(o ServeOptions) int {
 	}
 	gen := waitPrevious(rd.States, log, o.Stderr, longest+DefaultShutdownGrace, DefaultShutdownGrace)
 	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir, States: rd.States, Generation: gen})
+	// Opened now, so the master's descriptors are the same before the
+	// first spawn and after the last worker is gone.
+	if _, err := s.devNull(); err != nil {
+		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
+		return 1
+	}
 	for _, newFace := range o.Faces {
 		f, err := newFace(s)
 		if err != nil {
