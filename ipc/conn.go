@@ -1,7 +1,6 @@
 package ipc
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,16 +17,32 @@ const maxFDs = 4
 
 // Conn is one end of a SOCK_SEQPACKET unix socket carrying Messages.
 // Send may be called from several goroutines; Recv from one at a time.
+//
+// A Conn holds no receive buffer: Recv borrows one from a pool only while
+// a packet is copied in and decoded, so a master with a thousand idle
+// workers does not keep a thousand 64 KiB buffers.
 type Conn struct {
-	uc   *net.UnixConn
-	wmu  sync.Mutex // serialises Send so deadlines do not interleave
-	rbuf []byte
-	oob  []byte
+	uc  *net.UnixConn
+	raw syscall.RawConn
+	wmu sync.Mutex // serialises Send so deadlines do not interleave
+	oob []byte
 }
+
+// recvBuffers are the receive buffers Recv borrows, each MaxPacket+1 bytes
+// (one more than a packet may be, to see an oversized one). The pool is a
+// cache shared by every Conn: any buffer serves any Recv, none outlives one.
+var recvBuffers = sync.Pool{New: func() any {
+	b := make([]byte, MaxPacket+1)
+	return &b
+}}
 
 // NewConn wraps a connected seqpacket socket.
 func NewConn(uc *net.UnixConn) *Conn {
-	return &Conn{uc: uc, rbuf: make([]byte, MaxPacket+1), oob: make([]byte, unix.CmsgSpace(maxFDs*4))}
+	c := &Conn{uc: uc, oob: make([]byte, unix.CmsgSpace(maxFDs*4))}
+	// A *net.UnixConn always has its RawConn; the error is for a closed
+	// one, which Recv then reports as its own.
+	c.raw, _ = uc.SyscallConn()
+	return c
 }
 
 // FileConn makes a Conn from an inherited or socketpair descriptor. It
@@ -98,12 +113,35 @@ func (c *Conn) SendFDs(m Message, timeout time.Duration, fds ...int) error {
 // returned as files (owned by the caller); on a decode error they are
 // closed. io.EOF means the peer closed its end.
 func (c *Conn) Recv() (Message, []*os.File, error) {
-	n, oobn, flags, _, err := c.uc.ReadMsgUnix(c.rbuf, c.oob)
-	if errors.Is(err, io.EOF) {
-		return nil, nil, io.EOF
+	if c.raw == nil {
+		return nil, nil, &net.OpError{Op: "read", Net: "unixpacket", Err: net.ErrClosed}
+	}
+	var (
+		buf            *[]byte
+		n, oobn, flags int
+		rerr           error
+	)
+	// The buffer is taken once the socket is readable, inside the poller's
+	// callback, and given back if the read would block: a Recv waiting
+	// for a packet holds none.
+	err := c.raw.Read(func(fd uintptr) bool {
+		buf = recvBuffers.Get().(*[]byte)
+		n, oobn, flags, _, rerr = unix.Recvmsg(int(fd), *buf, c.oob, unix.MSG_CMSG_CLOEXEC)
+		if rerr == unix.EAGAIN {
+			recvBuffers.Put(buf)
+			buf = nil
+			return false
+		}
+		return true
+	})
+	if buf != nil {
+		defer recvBuffers.Put(buf)
 	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if rerr != nil {
+		return nil, nil, &net.OpError{Op: "read", Net: "unixpacket", Err: os.NewSyscallError("recvmsg", rerr)}
 	}
 	files, ferr := parseRights(c.oob[:oobn])
 	if n == 0 && oobn == 0 {
@@ -116,7 +154,8 @@ func (c *Conn) Recv() (Message, []*os.File, error) {
 		}
 		return nil, nil, ErrTruncated
 	}
-	m, err := Decode(c.rbuf[:n])
+	// Decode copies what it keeps: the buffer goes back to the pool.
+	m, err := Decode((*buf)[:n])
 	if err != nil {
 		closeAll(files)
 		return nil, nil, err

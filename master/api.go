@@ -236,7 +236,7 @@ func needsStop(p *Process) bool { return p.state.active() || p.state == Stopping
 // as supervisor's startProcessGroup does. ErrStopping: still stopping.
 func (s *Supervisor) Start(ctx context.Context, names []string, wait bool) ([]Result, error) {
 	return s.each(ctx, OpStart, names, needsStart, func(p *Process, done func(error)) {
-		s.startOne(p, wait, done)
+		s.queueStart(p, wait, done)
 	})
 }
 
@@ -317,7 +317,7 @@ func (s *Supervisor) Restart(ctx context.Context, names []string) ([]Result, err
 		}
 	}
 	starts, err := s.each(ctx, OpStart, names, func(*Process) bool { return true }, func(p *Process, done func(error)) {
-		s.startOne(p, true, done)
+		s.queueStart(p, true, done)
 	})
 	return append(stops, starts...), err
 }

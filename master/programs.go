@@ -41,7 +41,7 @@ func (s *Supervisor) AddProgram(name string) error {
 			s.log.Logf("INFO", "added program %s", name)
 			for _, p := range ps {
 				if prog.AutoStart {
-					p.Start()
+					s.autoStart(p)
 				}
 			}
 		}

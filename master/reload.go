@@ -224,7 +224,7 @@ func (s *Supervisor) apply(newCfg *config.Config, plan config.Plan) []chan struc
 	}
 	s.reorder()
 	for _, p := range starts {
-		p.Start()
+		s.autoStart(p)
 	}
 	return nonNil(waits)
 }

@@ -52,8 +52,12 @@ func newHarness(t *testing.T, yaml string) *harness {
 // settle runs queued posts (timers) and watchers, as the loop would.
 func (h *harness) settle() {
 	h.s.runWatchers()
-	for len(h.s.posts) > 0 {
-		(<-h.s.posts)()
+	for len(h.s.posts) > 0 || len(h.s.starts) > 0 {
+		if len(h.s.posts) > 0 {
+			(<-h.s.posts)()
+		} else {
+			h.s.runQueuedStart()
+		}
 		h.s.runWatchers()
 	}
 }

@@ -65,6 +65,10 @@ func Serve(o ServeOptions) int {
 		fmt.Fprintf(o.Stderr, "taskmaster: warning: %s\n", e)
 		log.Logf("WARN", "%s", e)
 	}
+	if b, err := CheckFDBudget(cfg); err == nil && b.Short() {
+		fmt.Fprintf(o.Stderr, "taskmaster: warning: %s\n", b.Warning())
+		log.Logf("WARN", "%s", b.Warning())
+	}
 	// Nothing starts while a previous master's workers still run.
 	var longest time.Duration
 	for _, prog := range cfg.Programs {
@@ -75,6 +79,12 @@ func Serve(o ServeOptions) int {
 		gen = max(gen, waitPrevious(rd.Legacy, log, o.Stderr, longest+DefaultShutdownGrace, DefaultShutdownGrace))
 	}
 	s := New(cfg, log, Options{Notify: o.Notify, OnPanic: o.OnPanic, StateDir: rd.StateDir, States: rd.States, Generation: gen})
+	// Opened now, so the master's descriptors are the same before the
+	// first spawn and after the last worker is gone.
+	if _, err := s.devNull(); err != nil {
+		fmt.Fprintf(o.Stderr, "taskmaster: %v\n", err)
+		return 1
+	}
 	for _, newFace := range o.Faces {
 		f, err := newFace(s)
 		if err != nil {

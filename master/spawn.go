@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/taskmaster/taskmaster/config"
 	"github.com/taskmaster/taskmaster/ipc"
 	"github.com/taskmaster/taskmaster/worker/statefile"
@@ -34,17 +36,31 @@ func workerEnv() []string {
 }
 
 // workerProc is the master side of one tm-worker. Its fields are owned by
-// the loop goroutine, except conn (the reader and writer goroutines') and
-// proc (guarded by procMu: it appears after an asynchronous start).
+// the loop goroutine, except conn (set by launch, then the reader's and
+// writer's), the process fields (guarded by procMu: the process appears
+// after an asynchronous start and is reaped by the reader) and the order
+// queue (guarded by outMu).
+//
+// An idle worker costs the master one descriptor (its socket) and one
+// parked goroutine (its reader): no pidfd (the reader reaps it by pid),
+// no receive buffer (ipc.Conn borrows one per packet), no writer (one runs
+// only while orders wait).
 type workerProc struct {
-	s      *Supervisor
-	p      *Process
-	procMu sync.Mutex
-	proc   *os.Process // nil until started
-	killed bool        // kill asked before proc existed
-	conn   *ipc.Conn
-	out    chan outgoing // the writer's queue; closed when the worker is gone
-	gen    int64         // its state file's generation
+	s       *Supervisor
+	p       *Process
+	procMu  sync.Mutex
+	procPid int  // 0 until started
+	killed  bool // kill asked, before or after the process existed
+	reaped  bool // waited for: its pid may be another process's now
+	conn    *ipc.Conn
+	outMu   sync.Mutex
+	outq    []outgoing // orders not yet written, oldest first
+	outMax  int        // a longer queue means the worker stopped reading
+	// writing says a writer goroutine drains outq; live that the socket
+	// is up (launch succeeded), so one may; shut that no order will ever
+	// be written again (the worker is gone or its socket failed).
+	writing, live, shut bool
+	gen                 int64 // its state file's generation
 	// readyTimer kills it if Ready does not come in time; stopped at
 	// Ready so an idle master is not woken for nothing.
 	readyTimer Timer
@@ -67,17 +83,14 @@ type outgoing struct {
 }
 
 // spawnWorker re-execs this binary as tm-worker for p. It returns at
-// once: the process is created on another goroutine (at most GOMAXPROCS
-// at a time), so a mass start neither stalls the loop nor serialises on one
-// core. Orders queue meanwhile, the Spec first.
+// once: the socket and the process are made on another goroutine (at most
+// GOMAXPROCS at a time), so a mass start neither stalls the loop nor
+// serialises on one core, and a start waiting its turn holds no
+// descriptor. Orders queue meanwhile, the Spec first.
 func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
-	conn, child, err := ipc.Pair()
-	if err != nil {
-		return nil, err
-	}
-	wp := s.newWorkerProc(p, conn, 32)
-	wp.out <- outgoing{m: s.spec(p, wp.gen)}
-	s.GoSafe(func() { wp.launch(child, p.Name) })
+	wp := s.newWorkerProc(p, nil, 32)
+	wp.send(s.spec(p, wp.gen))
+	s.GoSafe(func() { wp.launch(p.Name) })
 	return wp, nil
 }
 
@@ -86,7 +99,7 @@ func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
 // open(2) that blocks, say) would otherwise hold the slot in STARTING and
 // every stop and shutdown with it.
 func (s *Supervisor) newWorkerProc(p *Process, conn *ipc.Conn, queue int) *workerProc {
-	wp := &workerProc{s: s, p: p, conn: conn, out: make(chan outgoing, queue), gen: s.nextGeneration()}
+	wp := &workerProc{s: s, p: p, conn: conn, outMax: queue, gen: s.nextGeneration()}
 	wp.uid, wp.gid = wantIDs(p.Program)
 	s.workers[wp] = true
 	d := s.opts.ReadyTimeout
@@ -108,8 +121,9 @@ func (s *Supervisor) nextGeneration() int64 {
 	return s.generation
 }
 
-// launch creates the worker process, then serves its socket.
-func (wp *workerProc) launch(child *os.File, name string) {
+// launch creates the socket and the worker process, then serves the
+// socket.
+func (wp *workerProc) launch(name string) {
 	s := wp.s
 	if dir := s.opts.States; dir != nil {
 		// A file left by a worker of another user could not be replaced
@@ -118,61 +132,121 @@ func (wp *workerProc) launch(child *os.File, name string) {
 		statefile.Remove(dir, name, wp.gen)
 	}
 	s.spawning <- struct{}{}
-	proc, err := startWorker(s.opts.Exe, name, child)
+	conn, pid, err := s.startWorker(name)
+	// Out of descriptors may be a moment's peak (other spawns, clients):
+	// wait for one, a while, rather than fail the start.
+	for try := 0; try < fdWaitTries && (errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)); try++ {
+		time.Sleep(fdWait)
+		conn, pid, err = s.startWorker(name)
+	}
 	<-s.spawning
-	child.Close()
 	if err != nil {
-		wp.conn.Close()
 		s.Post(func() { wp.gone(nil, err.Error()) })
 		return
 	}
 	wp.procMu.Lock()
-	wp.proc = proc
+	wp.procPid = pid
 	if wp.killed {
-		proc.Kill()
+		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	wp.procMu.Unlock()
-	wp.s.GoSafe(wp.write)
+	wp.conn = conn
+	wp.outMu.Lock()
+	wp.live = true
+	wp.kickWriter()
+	wp.outMu.Unlock()
 	wp.read()
 }
 
-func startWorker(exe, name string, child *os.File) (*os.Process, error) {
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+// How long a spawn out of descriptors waits for one: fdWaitTries times
+// fdWait.
+const (
+	fdWait      = 10 * time.Millisecond
+	fdWaitTries = 100
+)
+
+// startWorker makes the socketpair and forks the worker with the child's
+// end as fd 3. It is syscall.ForkExec rather than os.StartProcess, which
+// would hold a pidfd per worker for the master's life: the reader reaps the
+// worker by pid instead, so a worker costs the master its socket alone.
+func (s *Supervisor) startWorker(name string) (*ipc.Conn, int, error) {
+	null, err := s.devNull()
 	if err != nil {
-		return nil, fmt.Errorf("start worker: open %s: %w", os.DevNull, err)
+		return nil, 0, fmt.Errorf("start worker: %w", err)
 	}
-	defer null.Close()
-	proc, err := os.StartProcess(exe, []string{"tm-worker", name}, &os.ProcAttr{
+	conn, child, err := ipc.Pair()
+	if err != nil {
+		return nil, 0, fmt.Errorf("start worker: %w", err)
+	}
+	defer child.Close()
+	pid, err := syscall.ForkExec(s.opts.Exe, []string{"tm-worker", name}, &syscall.ProcAttr{
 		Env:   workerEnv(),
-		Files: []*os.File{null, null, os.Stderr, child},
+		Files: []uintptr{null.Fd(), null.Fd(), os.Stderr.Fd(), child.Fd()},
 		// A session of its own, with no controlling terminal: neither
 		// the worker nor its jobs can reach the master's terminal
 		// (TIOCSTI, tcsetpgrp), and a Ctrl-C there is the master's.
 		Sys: &syscall.SysProcAttr{Setsid: true},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
+		conn.Close()
+		return nil, 0, fmt.Errorf("start worker: fork/exec %s: %w", s.opts.Exe, err)
 	}
-	return proc, nil
+	return conn, pid, nil
+}
+
+// devNull is /dev/null, opened once for every worker's stdin and stdout
+// rather than once per spawn.
+func (s *Supervisor) devNull() (*os.File, error) {
+	s.nullMu.Lock()
+	defer s.nullMu.Unlock()
+	if s.null == nil {
+		f, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", os.DevNull, err)
+		}
+		s.null = f
+	}
+	return s.null, nil
 }
 
 // pid is the worker process's pid, 0 before it exists.
 func (wp *workerProc) pid() int {
 	wp.procMu.Lock()
 	defer wp.procMu.Unlock()
-	if wp.proc == nil {
-		return 0
-	}
-	return wp.proc.Pid
+	return wp.procPid
 }
 
-// signalKill kills the worker process, now or as soon as it exists.
+// signalKill kills the worker process, now or as soon as it exists. Never
+// after it was reaped: its pid may then be another process's.
 func (wp *workerProc) signalKill() {
 	wp.procMu.Lock()
 	defer wp.procMu.Unlock()
 	wp.killed = true
-	if wp.proc != nil {
-		wp.proc.Kill()
+	if wp.procPid != 0 && !wp.reaped {
+		syscall.Kill(wp.procPid, syscall.SIGKILL)
+	}
+}
+
+// reap waits for the worker process to end and collects its status. It
+// waits without reaping first (WNOWAIT), then reaps under procMu: a kill
+// can never reach a pid recycled after the reap.
+func (wp *workerProc) reap() (syscall.WaitStatus, error) {
+	var info unix.Siginfo
+	for {
+		err := unix.Waitid(unix.P_PID, wp.procPid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	wp.procMu.Lock()
+	defer wp.procMu.Unlock()
+	var ws syscall.WaitStatus
+	for {
+		_, err := syscall.Wait4(wp.procPid, &ws, 0, nil)
+		if err != syscall.EINTR {
+			wp.reaped = true
+			return ws, err
+		}
 	}
 }
 
@@ -273,15 +347,40 @@ func (wp *workerProc) send(m ipc.Message) { wp.sendFiles(m) }
 
 // sendFiles queues m with descriptors to pass; it owns files.
 func (wp *workerProc) sendFiles(m ipc.Message, files ...*os.File) {
-	if wp.dead {
+	wp.outMu.Lock()
+	if wp.shut {
+		wp.outMu.Unlock()
 		closeFiles(files)
 		return
 	}
-	select {
-	case wp.out <- outgoing{m, files}:
-	default:
+	if len(wp.outq) >= wp.outMax {
+		wp.outMu.Unlock()
 		closeFiles(files)
 		wp.kill("does not read its orders")
+		return
+	}
+	wp.outq = append(wp.outq, outgoing{m, files})
+	wp.kickWriter()
+	wp.outMu.Unlock()
+}
+
+// kickWriter starts a writer if orders wait and none runs. outMu held.
+func (wp *workerProc) kickWriter() {
+	if wp.live && !wp.writing && !wp.shut && len(wp.outq) > 0 {
+		wp.writing = true
+		wp.s.GoSafe(wp.write)
+	}
+}
+
+// closeOrders drops every order not yet written: the worker is gone or
+// cannot be written to. No order is queued after.
+func (wp *workerProc) closeOrders() {
+	wp.outMu.Lock()
+	q := wp.outq
+	wp.outq, wp.shut = nil, true
+	wp.outMu.Unlock()
+	for _, o := range q {
+		closeFiles(o.files)
 	}
 }
 
@@ -300,9 +399,21 @@ func (wp *workerProc) kill(why string) {
 	wp.signalKill()
 }
 
+// write sends the queued orders in order and ends when the queue is
+// empty: an idle worker has no writer goroutine.
 func (wp *workerProc) write() {
-	defer wp.conn.CloseWrite()
-	for o := range wp.out {
+	for {
+		wp.outMu.Lock()
+		if len(wp.outq) == 0 || wp.shut {
+			// An empty queue gives its array back.
+			wp.outq, wp.writing = nil, false
+			wp.outMu.Unlock()
+			return
+		}
+		o := wp.outq[0]
+		wp.outq[0] = outgoing{}
+		wp.outq = wp.outq[1:]
+		wp.outMu.Unlock()
 		fds := make([]int, len(o.files))
 		for i, f := range o.files {
 			fds[i] = int(f.Fd())
@@ -311,9 +422,11 @@ func (wp *workerProc) write() {
 		closeFiles(o.files)
 		if err != nil {
 			wp.signalKill()
-			for o := range wp.out {
-				closeFiles(o.files)
-			}
+			wp.closeOrders()
+			wp.conn.CloseWrite()
+			wp.outMu.Lock()
+			wp.writing = false
+			wp.outMu.Unlock()
 			return
 		}
 	}
@@ -349,8 +462,12 @@ func (wp *workerProc) read() {
 		}
 		wp.s.Post(func() { wp.handle(m) })
 	}
-	state, _ := wp.proc.Wait()
+	ws, err := wp.reap()
 	wp.conn.Close()
+	var state *syscall.WaitStatus
+	if err == nil {
+		state = &ws
+	}
 	wp.s.Post(func() { wp.gone(state, "") })
 }
 
@@ -469,10 +586,10 @@ func (wp *workerProc) answer(ipc.Message) bool {
 // started (launchErr says why). For its slot, a worker that never got
 // ready is a spawn error (BACKOFF, then FATAL); one lost later takes its
 // job with it.
-func (wp *workerProc) gone(state *os.ProcessState, launchErr string) {
+func (wp *workerProc) gone(state *syscall.WaitStatus, launchErr string) {
 	wp.dead = true
 	wp.readyTimer.Stop()
-	close(wp.out)
+	wp.closeOrders()
 	for _, reply := range wp.tails {
 		reply(nil)
 	}
@@ -501,7 +618,7 @@ func (wp *workerProc) gone(state *os.ProcessState, launchErr string) {
 }
 
 // setupFailure says why a worker ended before it was ready.
-func (wp *workerProc) setupFailure(state *os.ProcessState) string {
+func (wp *workerProc) setupFailure(state *syscall.WaitStatus) string {
 	switch {
 	case wp.failed != "":
 		return wp.failed
@@ -511,12 +628,12 @@ func (wp *workerProc) setupFailure(state *os.ProcessState) string {
 	return fmt.Sprintf("worker %s before it was ready", exitText(state))
 }
 
-func exitText(st *os.ProcessState) string {
-	if st == nil {
+func exitText(ws *syscall.WaitStatus) string {
+	switch {
+	case ws == nil:
 		return "vanished"
-	}
-	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+	case ws.Signaled():
 		return "killed by signal " + ws.Signal().String()
 	}
-	return fmt.Sprintf("exited with code %d", st.ExitCode())
+	return fmt.Sprintf("exited with code %d", ws.ExitStatus())
 }

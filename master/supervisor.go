@@ -74,7 +74,12 @@ type Supervisor struct {
 	// later holds processes whose watchers must run once the current
 	// event is fully handled: a watcher may start or stop the process, which
 	// must not happen in the middle of the transition that woke it.
-	later  []*Process
+	later []*Process
+	// starts wait their turn on the loop: those of the initial pass, of a
+	// group start, of a reload. The loop runs one at a time between the
+	// events ready then, so it answers requests while a thousand
+	// programs start.
+	starts []queuedStart
 	notify bool // event lines on (config notify, `notify on|off`)
 	// subs are `events` streams (ctl's shell); a slow one misses lines.
 	subs     map[chan string]bool
@@ -84,6 +89,8 @@ type Supervisor struct {
 	posts    chan func()
 	// spawning bounds the worker processes being created at once.
 	spawning chan struct{}
+	nullMu   sync.Mutex // guards null
+	null     *os.File   // /dev/null, every worker's stdin and stdout
 	workers  map[*workerProc]bool
 	watch    map[*Process][]func(*Process) bool
 	// shutdown is non-nil once a shutdown began; closed when it finished.
@@ -171,17 +178,87 @@ func (s *Supervisor) Run() {
 	s.GoSafe(s.reloader)
 	for _, p := range s.order {
 		if p.Program.AutoStart {
-			p.Start()
+			s.autoStart(p)
 		}
 	}
 	for !s.done {
-		f := <-s.posts
-		f()
+		s.step()
 		s.runWatchers()
 	}
 	close(s.closed)
 	s.finish()
 	s.log.Logf("INFO", "shutdown complete")
+}
+
+// queuedStart is a start waiting its turn. done, if set, is told the
+// outcome as startOne tells it; auto marks a start nobody asked for (an
+// autostart, a reload's new process), which a process started or stopped
+// by hand meanwhile no longer needs.
+type queuedStart struct {
+	p    *Process
+	wait bool
+	auto bool
+	done func(error)
+}
+
+// queueStart queues a start asked for: startOne runs it in its turn.
+// Loop only.
+func (s *Supervisor) queueStart(p *Process, wait bool, done func(error)) {
+	s.starts = append(s.starts, queuedStart{p: p, wait: wait, done: done})
+}
+
+// autoStart queues the start of a process nobody asked to start (its
+// program says autostart). Loop only.
+func (s *Supervisor) autoStart(p *Process) {
+	s.starts = append(s.starts, queuedStart{p: p, auto: true, done: func(error) {}})
+}
+
+// step does the loop's next piece of work. With starts queued: every
+// event ready now (a request, a worker's message, a timer), then one
+// start, so a request waits behind one start at most and the starts go on
+// while events keep coming. Otherwise: the next event, when it comes.
+func (s *Supervisor) step() {
+	if len(s.starts) == 0 {
+		(<-s.posts)()
+		return
+	}
+	for n := len(s.posts); n > 0 && !s.done; n-- {
+		(<-s.posts)()
+		s.runWatchers()
+	}
+	s.runQueuedStart()
+}
+
+// runQueuedStart runs the oldest queued start, if any. Loop only.
+func (s *Supervisor) runQueuedStart() {
+	if len(s.starts) == 0 {
+		return
+	}
+	q := s.starts[0]
+	s.starts[0] = queuedStart{}
+	s.starts = s.starts[1:]
+	if len(s.starts) == 0 {
+		s.starts = nil // give the array back
+	}
+	p := q.p
+	switch {
+	case s.shutdown != nil:
+		q.done(ErrShuttingDown)
+	case s.procs[p.Name] != p:
+		// Removed or reshaped by a reload meanwhile.
+		q.done(noSuchProcess(p.Name))
+	case q.auto && (p.ran || p.state != Stopped):
+	default:
+		s.startOne(p, q.wait, q.done)
+	}
+}
+
+// dropStarts answers every queued start with ErrShuttingDown. Loop only.
+func (s *Supervisor) dropStarts() {
+	for _, q := range s.starts {
+		q.done(ErrShuttingDown)
+	}
+	s.starts = nil
 }
 
 // Post queues f to run on the loop goroutine; once Run has returned, f is
@@ -303,6 +380,7 @@ func (s *Supervisor) beginShutdown() chan struct{} {
 	}
 	s.shutdown = make(chan struct{})
 	s.log.Logf("INFO", "shutdown requested")
+	s.dropStarts()
 	var longest time.Duration
 	for _, p := range s.order {
 		longest = max(longest, p.Program.StopTime)

@@ -53,6 +53,9 @@ programs:
     starttime: 0
 `)
 	in := m.waitState("web", "RUNNING", nil)
+	// Both: the workers set up independently, so one RUNNING says
+	// nothing of the other's state file.
+	m.waitState("pool:pool_00", "RUNNING", nil)
 	m.waitState("pool:pool_01", "RUNNING", nil)
 	var st map[string]any
 	waitFor(t, 5*time.Second, "web's state file to say RUNNING", func() bool {

@@ -132,6 +132,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	if e := cfg.Exposed(os.Geteuid(), os.Environ()); !e.Empty() {
 		fmt.Fprintf(stdout, "warning: %s\n", e)
 	}
+	// The limit here stands for the master's: check runs where it would.
+	if b, err := master.CheckFDBudget(cfg); err == nil && b.Short() {
+		fmt.Fprintf(stdout, "warning: %s\n", b.Warning())
+	}
 	fmt.Fprintln(stdout, "OK")
 	return exitOK
 }
