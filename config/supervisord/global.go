@@ -73,7 +73,7 @@ var supervisordNotes = map[string]string{
 	"pidfile":          "not supported (the master's pid is in RUNDIR/taskmaster.pid)",
 	"nodaemon":         "not supported (taskmaster never daemonizes: run it with --no-shell under systemd or in the background)",
 	"silent":           "not supported (use --no-shell to leave the terminal alone)",
-	"minfds":           "not supported (no limit is raised; set it in the service manager)",
+	"minfds":           "not needed (taskmaster raises its descriptor limit to the hard limit itself, and `taskmaster check` warns when that is too low)",
 	"minprocs":         "not supported (no limit is raised; set it in the service manager)",
 	"nocleanup":        "not supported (there are no AUTO log files to clean)",
 	"childlogdir":      "not supported (AUTO logs are not written to files)",
