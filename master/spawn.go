@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"sort"
 	"sync"
 	"syscall"
@@ -64,15 +65,20 @@ type workerProc struct {
 	// readyTimer kills it if Ready does not come in time; stopped at
 	// Ready so an idle master is not woken for nothing.
 	readyTimer Timer
-	uid        int // the ids its Ready must report
-	gid        int
-	ready      bool
-	failed     string                // the reason a Failed gave: the set-up failed
-	pending    int                   // Starts not yet answered by Started or SpawnError
-	tails      []func(*ipc.TailData) // Tails not yet answered, in order
-	clears     []func(*ipc.Cleared)  // Clears not yet answered, in order
-	dead       bool                  // reaped
-	broken     string
+	// The set-up slot (see holdSetup), guarded by setupMu: setupHeld
+	// once taken, setupDone once given back or no longer wanted.
+	setupMu              sync.Mutex
+	setupHeld, setupDone bool
+	setupTimer           Timer
+	uid                  int // the ids its Ready must report
+	gid                  int
+	ready                bool
+	failed               string                // the reason a Failed gave: the set-up failed
+	pending              int                   // Starts not yet answered by Started or SpawnError
+	tails                []func(*ipc.TailData) // Tails not yet answered, in order
+	clears               []func(*ipc.Cleared)  // Clears not yet answered, in order
+	dead                 bool                  // reaped
+	broken               string
 }
 
 // outgoing is a message for a worker and descriptors to pass with it; the
@@ -83,8 +89,8 @@ type outgoing struct {
 }
 
 // spawnWorker re-execs this binary as tm-worker for p. It returns at
-// once: the socket and the process are made on another goroutine (at most
-// GOMAXPROCS at a time), so a mass start neither stalls the loop nor
+// once: the socket and the process are made on another goroutine (a few per
+// CPU at a time, see holdSetup), so a mass start neither stalls the loop nor
 // serialises on one core, and a start waiting its turn holds no
 // descriptor. Orders queue meanwhile, the Spec first.
 func (s *Supervisor) spawnWorker(p *Process) (*workerProc, error) {
@@ -131,7 +137,7 @@ func (wp *workerProc) launch(name string) {
 		// Here, not on the loop: it takes the name's lock and reads.
 		statefile.Remove(dir, name, wp.gen)
 	}
-	s.spawning <- struct{}{}
+	wp.holdSetup()
 	conn, pid, err := s.startWorker(name)
 	// Out of descriptors may be a moment's peak (other spawns, clients):
 	// wait for one, a while, rather than fail the start.
@@ -139,8 +145,8 @@ func (wp *workerProc) launch(name string) {
 		time.Sleep(fdWait)
 		conn, pid, err = s.startWorker(name)
 	}
-	<-s.spawning
 	if err != nil {
+		wp.releaseSetup()
 		s.Post(func() { wp.gone(nil, err.Error()) })
 		return
 	}
@@ -156,6 +162,46 @@ func (wp *workerProc) launch(name string) {
 	wp.kickWriter()
 	wp.outMu.Unlock()
 	wp.read()
+}
+
+// setupHold bounds how long one worker in set-up keeps its slot: one stuck
+// in its set-up (an open(2) that blocks) must not hold back every start
+// until the ready timeout kills it; past it, it runs unbounded as it would
+// without the slots.
+const setupHold = 250 * time.Millisecond
+
+// holdSetup waits for one of the set-up slots (s.setups) and keeps it
+// until the worker is Ready, gone, or setupHold has passed. Workers in
+// set-up are CPU-bound (the runtime's start, the drop, the log files);
+// bounded to a few per CPU, a mass start takes no longer, and the loop,
+// which shares the CPUs with them (each worker is a session, so an
+// autogroup of its own, weighted as the master's), still answers requests
+// within a few set-ups' time rather than after a thousand.
+func (wp *workerProc) holdSetup() {
+	wp.s.setups <- struct{}{}
+	wp.setupMu.Lock()
+	defer wp.setupMu.Unlock()
+	if wp.setupDone { // gone already
+		<-wp.s.setups
+		return
+	}
+	wp.setupHeld = true
+	wp.setupTimer = wp.s.AfterFunc(setupHold, wp.releaseSetup)
+}
+
+// releaseSetup gives the set-up slot back, if held, and ends the hold;
+// any goroutine, any number of times.
+func (wp *workerProc) releaseSetup() {
+	wp.setupMu.Lock()
+	defer wp.setupMu.Unlock()
+	if wp.setupDone {
+		return
+	}
+	wp.setupDone = true
+	if wp.setupHeld {
+		wp.setupTimer.Stop()
+		<-wp.s.setups
+	}
 }
 
 // How long a spawn out of descriptors waits for one: fdWaitTries times
@@ -558,6 +604,7 @@ func (wp *workerProc) onReady(m *ipc.Ready) {
 	}
 	wp.ready = true
 	wp.readyTimer.Stop()
+	wp.releaseSetup()
 }
 
 // wantIDs are the ids a worker for prog must report in its Ready: the
@@ -589,6 +636,7 @@ func (wp *workerProc) answer(ipc.Message) bool {
 func (wp *workerProc) gone(state *syscall.WaitStatus, launchErr string) {
 	wp.dead = true
 	wp.readyTimer.Stop()
+	wp.releaseSetup()
 	wp.closeOrders()
 	for _, reply := range wp.tails {
 		reply(nil)
@@ -637,3 +685,8 @@ func exitText(ws *syscall.WaitStatus) string {
 	}
 	return fmt.Sprintf("exited with code %d", ws.ExitStatus())
 }
+
+// setupSlots is how many workers may be in set-up at once: enough to keep
+// every CPU busy while some wait on the kernel, few enough that the loop
+// keeps its share.
+func setupSlots() int { return 2 * runtime.GOMAXPROCS(0) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -87,12 +86,13 @@ type Supervisor struct {
 	reloadMu sync.Mutex    // one reload at a time
 	reloads  chan struct{} // SIGHUPs, folded: one pending at most
 	posts    chan func()
-	// spawning bounds the worker processes being created at once.
-	spawning chan struct{}
-	nullMu   sync.Mutex // guards null
-	null     *os.File   // /dev/null, every worker's stdin and stdout
-	workers  map[*workerProc]bool
-	watch    map[*Process][]func(*Process) bool
+	// setups bounds the workers being created or in their set-up at once
+	// (see holdSetup).
+	setups  chan struct{}
+	nullMu  sync.Mutex // guards null
+	null    *os.File   // /dev/null, every worker's stdin and stdout
+	workers map[*workerProc]bool
+	watch   map[*Process][]func(*Process) bool
 	// shutdown is non-nil once a shutdown began; closed when it finished.
 	shutdown chan struct{}
 	done     bool
@@ -131,7 +131,7 @@ func New(cfg *config.Config, log *EventLog, opts Options) *Supervisor {
 		closed:     make(chan struct{}),
 		notify:     cfg.Global.Notify,
 		subs:       map[chan string]bool{},
-		spawning:   make(chan struct{}, runtime.GOMAXPROCS(0)),
+		setups:     make(chan struct{}, setupSlots()),
 		generation: opts.Generation,
 	}
 	s.life, s.finish = context.WithCancel(context.Background())
