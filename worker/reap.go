@@ -52,28 +52,67 @@ func hasChildren() bool {
 }
 
 // reapAll waits for each of pids (SIGKILLed children) to exit and reaps
-// it. It polls rather than blocks, so a process stuck in the kernel cannot
-// hold the worker past deadline.
+// it. It waits in poll(2) on their pidfds, woken by the exits themselves,
+// with deadline as poll's timeout, so a process stuck in the kernel
+// cannot hold the worker past it. Without pidfds (Linux before 5.3) it
+// polls wait4 with a growing pause.
 func reapAll(pids []int, deadline time.Time) bool {
-	pause := 100 * time.Microsecond
-	for {
-		left := pids[:0]
-		for _, pid := range pids {
-			var ws unix.WaitStatus
-			if got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); got == 0 && err == nil {
-				left = append(left, pid)
+	fds := pidfds(pids)
+	defer func() {
+		for _, f := range fds {
+			if f.Fd >= 0 {
+				unix.Close(int(f.Fd))
 			}
 		}
-		pids = left
-		if len(pids) == 0 {
+	}()
+	pause := 100 * time.Microsecond
+	for {
+		left, watched := 0, true
+		for i, pid := range pids {
+			if pid == 0 {
+				continue
+			}
+			var ws unix.WaitStatus
+			if got, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil); got == 0 && err == nil {
+				left++
+				watched = watched && fds[i].Fd >= 0
+				continue
+			}
+			pids[i] = 0
+			if fds[i].Fd >= 0 {
+				unix.Close(int(fds[i].Fd))
+				fds[i].Fd = -1 // poll(2) skips it
+			}
+		}
+		if left == 0 {
 			return true
 		}
-		if time.Now().After(deadline) {
+		d := time.Until(deadline)
+		if d <= 0 {
 			return false
 		}
-		time.Sleep(pause)
+		if watched {
+			unix.Poll(fds, int((d+time.Millisecond-1)/time.Millisecond))
+			continue
+		}
+		time.Sleep(min(pause, d))
 		pause = min(2*pause, 10*time.Millisecond)
 	}
+}
+
+// pidfds opens a pidfd for each of pids, readable once it exits; Fd is -1
+// where none could be opened. A child not yet reaped keeps its pid, so
+// the pidfd is the child's.
+func pidfds(pids []int) []unix.PollFd {
+	fds := make([]unix.PollFd, len(pids))
+	for i, pid := range pids {
+		fd, err := unix.PidfdOpen(pid, 0)
+		if err != nil {
+			fd = -1
+		}
+		fds[i] = unix.PollFd{Fd: int32(fd), Events: unix.POLLIN}
+	}
+	return fds
 }
 
 // children lists the worker's child processes. A child may be listed
