@@ -17,8 +17,10 @@
 // worker and each job lead sessions of their own: no job has a
 // controlling terminal but the pty of a tty job, so none can reach the
 // terminal the master was started from. The job runs with
-// PR_SET_PDEATHSIG (from the one locked OS thread that forks), so it dies
-// with its worker. The job sees exactly fds 0, 1 and 2, default signal
+// PR_SET_PDEATHSIG (from the one locked OS thread that forks: the main
+// thread, which set up and lives until the worker exits; the loop runs
+// on an unlocked goroutine and hands it each fork), so it dies with its
+// worker. The job sees exactly fds 0, 1 and 2, default signal
 // dispositions and an empty signal mask. When the job exits, however it
 // ends, its group and everything it left to the worker (a subreaper) are
 // killed and reaped before the exit is reported. When the master's end of

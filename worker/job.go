@@ -220,11 +220,13 @@ func (w *worker) start() {
 	// A session of its own and no controlling terminal: the job cannot
 	// open /dev/tty, so no TIOCSTI into the terminal the master was
 	// started from and no tcsetpgrp to take its foreground.
-	pid, err := syscall.ForkExec(path, w.spec.Argv, &syscall.ProcAttr{
+	attr := &syscall.ProcAttr{
 		Env:   w.env,
 		Files: []uintptr{w.stdin.Fd(), writers[0].Fd(), writers[len(writers)-1].Fd()},
 		Sys:   &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGKILL},
-	})
+	}
+	var pid int
+	w.onForkThread(func() { pid, err = syscall.ForkExec(path, w.spec.Argv, attr) })
 	for _, f := range writers {
 		f.Close()
 	}
@@ -260,11 +262,13 @@ func (w *worker) startTTY(path string) {
 		w.send(&ipc.SpawnError{Reason: fmt.Sprintf("couldn't open a pty: %v", err)})
 		return
 	}
-	pid, err := syscall.ForkExec(path, w.spec.Argv, &syscall.ProcAttr{
+	attr := &syscall.ProcAttr{
 		Env:   w.env,
 		Files: []uintptr{tty.Fd(), tty.Fd(), tty.Fd()},
 		Sys:   &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0, Pdeathsig: syscall.SIGKILL},
-	})
+	}
+	var pid int
+	w.onForkThread(func() { pid, err = syscall.ForkExec(path, w.spec.Argv, attr) })
 	// Only the job holds the terminal now: its end makes the pump see EOF.
 	tty.Close()
 	if err != nil {

@@ -59,7 +59,7 @@ func run() int {
 	if err := conn.Send(&ipc.Ready{UID: os.Getuid(), GID: os.Getgid()}, 0); err != nil {
 		return exitProtocol
 	}
-	code := w.loop() // its first flush writes the Ready state
+	code := w.serve() // the loop's first flush writes the Ready state
 	killDescendants(killTimeout)
 	w.state.update(func(st *statefile.State) {
 		st.Pid = 0
@@ -69,6 +69,43 @@ func run() int {
 	})
 	w.state.flush() // the last word, before the worker is gone
 	return code
+}
+
+// serve runs the loop on a goroutine of its own while this one, locked
+// to the thread that set up (PR_SET_NO_NEW_PRIVS is per thread) and that
+// lives until the worker exits, does every fork: PR_SET_PDEATHSIG fires
+// when the parent *thread* exits. The loop itself is not locked: with
+// GOMAXPROCS=1, every wake of a locked goroutine by another (SIGCHLD's
+// delivery, the master's orders, the pumps' EOF) hands the processor to
+// its thread and puts the waker's to sleep, two context switches each;
+// a restart paid a dozen of them. Now only a fork does.
+func (w *worker) serve() int {
+	w.forks = make(chan func())
+	done := make(chan int, 1)
+	go func() { done <- w.loop() }()
+	for {
+		select {
+		case f := <-w.forks:
+			f()
+		case code := <-done:
+			w.forks = nil
+			return code
+		}
+	}
+}
+
+// onForkThread runs f on the thread that forks jobs and waits for it.
+func (w *worker) onForkThread(f func()) {
+	if w.forks == nil {
+		f()
+		return
+	}
+	done := make(chan struct{})
+	w.forks <- func() {
+		f()
+		close(done)
+	}
+	<-done
 }
 
 func readSpec(conn *ipc.Conn) (*ipc.Spec, error) {

@@ -28,6 +28,9 @@ type worker struct {
 	job    *job       // nil when no job runs
 	// why, once set, is why the worker is ending (for the state file).
 	why string
+	// forks takes the forks to the thread Main locked (see serve); nil:
+	// the caller is on that thread.
+	forks chan func()
 }
 
 // defaultRing is the output kept per discarded stream.

@@ -342,3 +342,25 @@ func TestJobDiesWithWorker(t *testing.T) {
 		t.Fatalf("job %d outlived its worker", st.Pid)
 	}
 }
+
+// Every fork happens on the thread that set the worker up, although the
+// loop that orders it runs on another: PR_SET_NO_NEW_PRIVS, like
+// PR_SET_PDEATHSIG's parent, is the forking thread's, so a job forked
+// from any other thread would run without it.
+func TestJobsForkedFromSetupThread(t *testing.T) {
+	spec := baseSpec("sleep", "1000")
+	spec.NoNewPrivs = true
+	w := spawn(t, spec)
+	expect[*ipc.Ready](w)
+	for run := range 3 {
+		w.send(&ipc.Start{})
+		st := expect[*ipc.Started](w)
+		if got := procStatus(t, st.Pid, "NoNewPrivs"); got != "1" {
+			t.Errorf("run %d: job's NoNewPrivs is %s: forked from another thread than the one that set up", run, got)
+		}
+		syscall.Kill(st.Pid, syscall.SIGKILL)
+		expect[*ipc.Exited](w)
+	}
+	w.send(&ipc.Quit{})
+	w.exit()
+}
