@@ -299,6 +299,12 @@ func (w *Writer) lock() error {
 
 // Remove removes dir/NAME.json if no writer newer than gen owns it.
 func Remove(dir *os.File, name string, gen int64) error {
+	// No file, nothing to remove: a lookup, not the lock (whose file
+	// would be created) and an unlink, which both lock the folder.
+	var fst unix.Stat_t
+	if err := unix.Fstatat(int(dir.Fd()), name+".json", &fst, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) {
+		return nil
+	}
 	fd, err := openLock(dir, name)
 	if err != nil {
 		return err
