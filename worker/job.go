@@ -57,10 +57,10 @@ func (w *worker) loop() int {
 				timeout = w.job.timer.C
 			}
 		}
-		if w.state.pending() && idle(msgs, sigs, eof) {
-			w.state.flush()
-		}
+		flush := w.state.due(func() bool { return idle(msgs, sigs, eof) })
 		select {
+		case <-flush:
+			w.state.fired()
 		case o, ok := <-msgs:
 			if !ok {
 				msgs, quitting = nil, true
@@ -98,8 +98,8 @@ func (w *worker) loop() int {
 // goroutines that feed it (the master's reader, the output pumps) had a
 // chance to run: with GOMAXPROCS=1 an order already in the socket (the
 // Start after the Spec, a Status after Started) reaches msgs only when
-// this goroutine yields. A state change is flushed when the loop is idle,
-// so the changes of one burst make one write.
+// this goroutine yields. A state change waits until the loop is idle
+// (then a settle delay), so the changes of one burst make one write.
 func idle(msgs <-chan order, sigs <-chan os.Signal, eof <-chan struct{}) bool {
 	runtime.Gosched()
 	return len(msgs) == 0 && len(sigs) == 0 && len(eof) == 0

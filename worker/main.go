@@ -67,7 +67,7 @@ func run() int {
 			st.State, st.Error = "STOPPED", w.why
 		}
 	})
-	w.state.flush() // the last word, before the worker is gone
+	w.state.finish() // the last word, at once, before the worker is gone
 	return code
 }
 

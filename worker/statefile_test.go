@@ -51,3 +51,64 @@ func TestStateFileGenerations(t *testing.T) {
 		t.Fatalf("the old worker removed the newer one's file: %v", err)
 	}
 }
+
+// Issue 12: the changes of one transition that reach the worker a
+// moment apart (the job's pid, then the master's RUNNING a round trip
+// later) make one write: the loop arms a settle timer when it goes idle
+// with a change pending, and only while one is pending; the last write,
+// as the worker ends, is not delayed and leaves no spare behind.
+func TestStateFileSettles(t *testing.T) {
+	dir := t.TempDir()
+	s, err := openStateFile(dir, "web", 1, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle := func() bool { return true }
+	busy := func() bool { return false }
+	file := filepath.Join(dir, "web.json")
+	s.flush() // Ready: the file exists; later writes may exchange
+	if s.due(idle) != nil {
+		t.Fatal("a settle timer armed with nothing pending")
+	}
+	before, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.update(func(st *statefile.State) { st.Pid = 42 })
+	if s.due(busy) != nil {
+		t.Fatal("a settle timer armed while the loop is busy")
+	}
+	due := s.due(idle)
+	if due == nil {
+		t.Fatal("no settle timer for a pending change")
+	}
+	s.update(func(st *statefile.State) { st.State = "RUNNING" })
+	if again := s.due(idle); again != due {
+		t.Fatal("a second change re-armed the settle timer (a change must not wait forever)")
+	}
+	if after, _ := os.Stat(file); !os.SameFile(before, after) {
+		t.Fatal("written before the settle delay")
+	}
+	<-due
+	s.fired()
+	states, _, _ := statefile.ReadDir(dir)
+	if len(states) != 1 || states[0].State != "RUNNING" || states[0].Pid != 42 {
+		t.Fatalf("after the settle: %+v", states)
+	}
+	if s.due(idle) != nil {
+		t.Fatal("a settle timer armed after the write")
+	}
+	s.update(func(st *statefile.State) { st.State = "STOPPED" })
+	s.due(idle)
+	s.finish()
+	if s.armed {
+		t.Fatal("the timer still runs after the last write")
+	}
+	states, _, _ = statefile.ReadDir(dir)
+	if len(states) != 1 || states[0].State != "STOPPED" {
+		t.Fatalf("the last write: %+v", states)
+	}
+	if spares, _ := filepath.Glob(filepath.Join(dir, ".*.tmp")); len(spares) != 0 {
+		t.Fatalf("spares left: %v", spares)
+	}
+}

@@ -57,11 +57,7 @@ programs:
 	// nothing of the other's state file.
 	m.waitState("pool:pool_00", "RUNNING", nil)
 	m.waitState("pool:pool_01", "RUNNING", nil)
-	var st map[string]any
-	waitFor(t, 5*time.Second, "web's state file to say RUNNING", func() bool {
-		st = readStateFile(t, m.dir, "web")
-		return st["state"] == "RUNNING"
-	})
+	st := waitStateFile(t, m.dir, "web", "RUNNING", in.Pid) // written a settle after RUNNING
 	for _, key := range []string{"name", "state", "pid", "worker_pid", "uid", "gid", "umask", "workingdir", "started_at", "exitstatus", "restarts", "error", "updated_at"} {
 		if _, ok := st[key]; !ok {
 			t.Errorf("state file lacks %q", key)

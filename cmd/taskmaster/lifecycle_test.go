@@ -37,9 +37,7 @@ programs:
 `)
 	old := m.waitState("web", "RUNNING", nil)
 	oldWorker := ppid(t, old.Pid)
-	waitFor(t, 5*time.Second, "the state file to say RUNNING", func() bool {
-		return readStateFile(t, m.dir, "web")["state"] == "RUNNING"
-	})
+	waitStateFile(t, m.dir, "web", "RUNNING", old.Pid) // written a settle after RUNNING
 	m.cmd.Process.Kill()
 	// Not waitExit: the old worker holds the master's stderr until it
 	// ends, and Wait waits for that. Nor its pid alone: a zombie leader's

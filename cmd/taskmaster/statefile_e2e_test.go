@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -172,4 +173,66 @@ func runCommand(t *testing.T, name string, args ...string) (string, int) {
 		t.Fatal(err)
 	}
 	return string(b), cmd.ProcessState.ExitCode()
+}
+
+// spares lists the writers' spare files (.NAME.json.PID.tmp) in folder.
+func spares(t *testing.T, folder string) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(folder, ".*.tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range names {
+		names[i] = filepath.Base(n)
+	}
+	return names
+}
+
+// Issue 12: a worker keeps one spare file, swapped with NAME.json at
+// each write. `taskmaster state` never shows it; a worker that exits
+// removes its own; a SIGKILLed worker's spare is removed when the file
+// it wrote is replaced (the master's record of the slot, or the next
+// worker's start).
+func TestStateFileSpares(t *testing.T) {
+	m := startMaster(t, `
+programs:
+  web:
+    cmd: sleep 1000
+    starttime: 1
+`)
+	folder := stateFolder(filepath.Join(m.dir, "run"), "")
+	in := m.waitState("web", "RUNNING", nil)
+	// STARTING with the pid, then RUNNING a second later: two writes,
+	// the second made a spare.
+	st := waitStateFile(t, m.dir, "web", "RUNNING", in.Pid)
+	worker := int(st["worker_pid"].(float64))
+	spare := fmt.Sprintf(".web.json.%d.tmp", worker)
+	if got := spares(t, folder); !slices.Equal(got, []string{spare}) {
+		t.Fatalf("spares %v, want [%s]", got, spare)
+	}
+	out, code := runBinary(t, "state", "-c", m.cfg)
+	if _, lines := stateOutput(out); code != 0 || len(lines) != 1 || strings.Contains(out, ".tmp") {
+		t.Fatalf("state shows the spare: %d %q", code, out)
+	}
+
+	// SIGKILL: the spare stays until the master spawns the next worker.
+	syscall.Kill(worker, syscall.SIGKILL)
+	waitFor(t, 10*time.Second, "a new worker to write web's state file", func() bool {
+		st, err := stateFileOf(t, m.dir, "web")
+		return err == nil && int(st["worker_pid"].(float64)) != worker && st["state"] == "RUNNING"
+	})
+	if got := spares(t, folder); slices.Contains(got, spare) {
+		t.Fatalf("the dead worker's spare %s is still there: %v", spare, got)
+	}
+
+	// A normal end: every worker removes its spare after its last write.
+	syscall.Kill(m.cmd.Process.Pid, syscall.SIGTERM)
+	m.waitExit(10 * time.Second)
+	waitFor(t, 10*time.Second, "workers and jobs gone", func() bool { return len(ours(m.marker)) == 0 })
+	if got := spares(t, folder); len(got) != 0 {
+		t.Fatalf("spares left after a normal exit: %v", got)
+	}
+	if st := readStateFile(t, m.dir, "web"); st["state"] != "STOPPED" {
+		t.Fatalf("final state: %v", st)
+	}
 }

@@ -8,10 +8,14 @@
 // user's worker may create files there, each may replace only its own),
 // inside a 0700 PARENT: the rundir, or (Parent) a configured statedir, or
 // for root with a tmpfs /run, /run/taskmaster/HASH of the rundir. Each
-// slot has NAME.json, a State encoded as JSON (one line), and .NAME.lock,
-// the flock(2) that orders its writers.
+// slot has NAME.json, a State encoded as JSON (one line, maybe padded
+// with spaces), and .NAME.lock, the flock(2) that orders its writers; a
+// Writer also keeps a spare, .NAME.json.PID.tmp, which it swaps with
+// NAME.json (renameat2 RENAME_EXCHANGE) and removes when closed.
 //
-// Invariants: a file is replaced in one rename, never rewritten in place;
+// Invariants: NAME.json is replaced in one rename or exchange, never
+// rewritten in place; a spare is rewritten only under a write lease, so
+// no reader has it open, and one opening it waits until it is complete;
 // a writer never replaces or removes the file of a higher Generation
 // (ErrSuperseded), and a Writer that skips reading the file's generation
 // does so only while the file there is the very inode it last wrote (held

@@ -2,6 +2,7 @@ package statefile
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,44 +61,105 @@ func Write(dir *os.File, st *State) error {
 	return w.Write(st)
 }
 
-// Writer writes one slot's file again and again (a worker's life) at the
-// cost of one flock, one fstatat and the replacement itself: it keeps the
-// name's lock file open between writes, and it keeps the file it last
-// renamed in place open, so a later write knows whether the file there is
-// still its own (same inode: an inode held open cannot be freed, so its
+// Writer writes one slot's file again and again (a worker's life). In
+// steady state a write allocates no inode and takes the folder's lock
+// once: the Writer keeps a spare file, .NAME.json.PID.tmp, rewrites it
+// through its descriptor and swaps it with NAME.json in one
+// renameat2(RENAME_EXCHANGE); the file that was NAME.json is the next
+// spare. It keeps the name's lock file open between writes, and the file
+// now in place as NAME.json, so a later write knows whether the file there
+// is still its own (same inode: an inode held open cannot be freed, so its
 // number cannot have been reused) and needs no read for the generation
 // check. Not safe for concurrent use.
+//
+// A spare is rewritten in place only under a write lease (fcntl
+// F_SETLEASE), which the kernel grants only while no one else has the
+// file open and which makes a later open wait until the rewrite is done:
+// a reader that opened NAME.json just before it was swapped out never
+// sees it change under it. Without the lease (a reader holds it, or the
+// file system has no leases) the spare is dropped and a new one created.
 type Writer struct {
 	dir  *os.File
-	name string // the name lockFD and lastFD belong to
+	name string // the name lockFD, cur and spare belong to
 	// lockFD is .NAME.lock, opened once; -1 until the first write.
 	lockFD int
-	// lastFD is the file this writer last renamed to NAME.json; -1 if
-	// none.
-	lastFD  int
-	lastDev uint64
-	lastIno uint64
-	buf     bytes.Buffer
+	// cur is the file this writer last put in place as NAME.json.
+	cur held
+	// spare is this writer's .NAME.json.PID.tmp, ready to be rewritten.
+	spare held
+	// noExchange: the file system refused RENAME_EXCHANGE; rename.
+	noExchange bool
+	buf        bytes.Buffer
+}
+
+// held is a file the Writer keeps open; fd -1 when none.
+type held struct {
+	fd       int
+	dev, ino uint64
+	size     int // what was written to it
+}
+
+var none = held{fd: -1}
+
+func (h *held) close() {
+	if h.fd >= 0 {
+		unix.Close(h.fd)
+	}
+	*h = none
+}
+
+// is reports whether dir/name is this very file.
+func (h *held) is(dir *os.File, name string) bool {
+	if h.fd < 0 {
+		return false
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(int(dir.Fd()), name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return false
+	}
+	return st.Dev == h.dev && st.Ino == h.ino
 }
 
 // NewWriter is a Writer of files in dir (the state folder, opened by the
 // caller, which keeps it open while the Writer is used).
-func NewWriter(dir *os.File) *Writer { return &Writer{dir: dir, lockFD: -1, lastFD: -1} }
+func NewWriter(dir *os.File) *Writer {
+	return &Writer{dir: dir, lockFD: -1, cur: none, spare: none}
+}
 
-// Close releases the descriptors the Writer holds; it may write again.
+// Close releases the descriptors the Writer holds and removes its spare;
+// it may write again.
 func (w *Writer) Close() {
-	for _, fd := range []*int{&w.lockFD, &w.lastFD} {
-		if *fd >= 0 {
-			unix.Close(*fd)
-			*fd = -1
+	if w.spare.fd >= 0 {
+		if tmp := w.tmpName(); w.spare.is(w.dir, tmp) {
+			unix.Unlinkat(int(w.dir.Fd()), tmp, 0)
 		}
+	}
+	w.spare.close()
+	w.cur.close()
+	if w.lockFD >= 0 {
+		unix.Close(w.lockFD)
+		w.lockFD = -1
 	}
 }
 
+// tmpName is this process's spare for w.name: per process, so the
+// spares of two workers of one slot (an old one ending, a new one
+// starting) never collide.
+func (w *Writer) tmpName() string { return spareName(w.name, os.Getpid()) }
+
+func spareName(name string, pid int) string { return fmt.Sprintf(".%s.json.%d.tmp", name, pid) }
+
 // Write is the package's Write for st.Name through this Writer.
-func (w *Writer) Write(st *State) error {
+func (w *Writer) Write(st *State) error { return w.write(st, false) }
+
+// WriteLast is Write for the Writer's last write (then Close): it renames
+// its spare over NAME.json rather than exchange them, which leaves no spare
+// to remove, one operation on the folder instead of two.
+func (w *Writer) WriteLast(st *State) error { return w.write(st, true) }
+
+func (w *Writer) write(st *State, last bool) error {
 	if st.Name != w.name {
-		w.Close() // another slot's lock and file
+		w.Close() // another slot's lock and files
 		w.name = st.Name
 	}
 	if err := w.lock(); err != nil {
@@ -105,9 +167,14 @@ func (w *Writer) Write(st *State) error {
 	}
 	defer unix.Flock(w.lockFD, unix.LOCK_UN)
 	file := st.Name + ".json"
-	if !w.ownsFile(file) {
-		if cur, err := readAt(w.dir, file); err == nil && cur.Generation > st.Generation {
+	owned := w.cur.is(w.dir, file)
+	if !owned {
+		cur, err := readAt(w.dir, file)
+		if err == nil && cur.Generation > st.Generation {
 			return fmt.Errorf("%s: %w (generation %d, ours %d)", file, ErrSuperseded, cur.Generation, st.Generation)
+		}
+		if err == nil && cur.WorkerPid > 0 {
+			removeDeadSpare(w.dir, st.Name, &cur)
 		}
 	}
 	st.UpdatedAt = time.Now().Format(time.RFC3339)
@@ -115,35 +182,107 @@ func (w *Writer) Write(st *State) error {
 	// Encode appends a newline; compact, not indented: `taskmaster state`
 	// is the reader for people.
 	json.NewEncoder(&w.buf).Encode(st)
-	fd, err := replaceAt(w.dir, file, w.buf.Bytes())
-	if err != nil {
+	tmp := w.tmpName()
+	if err := w.fill(tmp, w.buf.Bytes()); err != nil {
 		return err
 	}
-	if w.lastFD >= 0 {
-		unix.Close(w.lastFD)
+	dirfd := int(w.dir.Fd())
+	// The exchange only swaps out the file this writer put there: the one
+	// that comes back is its own, fit to be the next spare. Another
+	// writer's file is replaced by a rename, which frees it.
+	if owned && !last && !w.noExchange {
+		err := unix.Renameat2(dirfd, tmp, dirfd, file, unix.RENAME_EXCHANGE)
+		if err == nil {
+			w.cur, w.spare = w.spare, w.cur
+			return nil
+		}
+		if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOSYS) {
+			w.noExchange = true
+		}
+		// Else NAME.json went away (its owner's job removed it): a
+		// rename puts it back.
 	}
-	w.lastFD = fd
-	var fst unix.Stat_t
-	if unix.Fstat(fd, &fst) == nil {
-		w.lastDev, w.lastIno = fst.Dev, fst.Ino
-	} else {
-		w.lastDev, w.lastIno = 0, 0
+	if err := unix.Renameat(dirfd, tmp, dirfd, file); err != nil {
+		w.dropSpare(tmp)
+		return fmt.Errorf("rename %s: %w", file, err)
 	}
+	w.cur.close()
+	w.cur, w.spare = w.spare, none
 	return nil
 }
 
-// ownsFile reports whether dir/file is the file this Writer last renamed
-// there: then no one replaced it since, and no higher generation can be
-// in it.
-func (w *Writer) ownsFile(file string) bool {
-	if w.lastFD < 0 || w.lastIno == 0 {
+// fill makes tmp the spare holding b: the spare rewritten in place when
+// that is safe, else a new file.
+func (w *Writer) fill(tmp string, b []byte) error {
+	if w.spare.fd >= 0 {
+		if w.rewrite(tmp, b) {
+			return nil
+		}
+		w.dropSpare(tmp)
+	}
+	dirfd := int(w.dir.Fd())
+	flags := unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Openat(dirfd, tmp, flags, 0o644)
+	if errors.Is(err, unix.EEXIST) {
+		// A spare left by a dead worker whose pid this one reuses. Only
+		// then is the name unlinked: not before every create.
+		unix.Unlinkat(dirfd, tmp, 0)
+		fd, err = unix.Openat(dirfd, tmp, flags, 0o644)
+	}
+	if err != nil {
+		return fmt.Errorf("create %s: %w", tmp, err)
+	}
+	var fst unix.Stat_t
+	if _, err := writeAll(fd, b); err != nil || unix.Fstat(fd, &fst) != nil {
+		unix.Close(fd)
+		unix.Unlinkat(dirfd, tmp, 0)
+		return fmt.Errorf("write %s: %w", tmp, cmp.Or(err, error(unix.EIO)))
+	}
+	w.spare = held{fd: fd, dev: fst.Dev, ino: fst.Ino, size: len(b)}
+	return nil
+}
+
+// rewrite writes b over the spare, in place, under a write lease; false
+// if it cannot (the lease is refused: someone has the file open, or the
+// file system has no leases; tmp is no longer the spare).
+func (w *Writer) rewrite(tmp string, b []byte) bool {
+	fd := w.spare.fd
+	if !w.spare.is(w.dir, tmp) {
 		return false
 	}
-	var st unix.Stat_t
-	if err := unix.Fstatat(int(w.dir.Fd()), file, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_WRLCK); err != nil {
 		return false
 	}
-	return st.Dev == w.lastDev && st.Ino == w.lastIno
+	defer unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)
+	// Never shrink the file: a truncation costs a journal's orphan-list
+	// update on ext4 (one lock for the whole file system). Spaces before
+	// the final newline pad it instead; JSON ignores them.
+	if pad := w.spare.size - len(b); pad > 0 {
+		w.buf.Truncate(w.buf.Len() - 1)
+		w.buf.Write(bytes.Repeat([]byte{' '}, pad))
+		w.buf.WriteByte('\n')
+		b = w.buf.Bytes()
+	}
+	for n := 0; n < len(b); {
+		m, err := unix.Pwrite(fd, b[n:], int64(n))
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return false
+		}
+		n += m
+	}
+	w.spare.size = len(b)
+	return true
+}
+
+// dropSpare forgets the spare, unlinking tmp if it is still the spare.
+func (w *Writer) dropSpare(tmp string) {
+	if w.spare.is(w.dir, tmp) {
+		unix.Unlinkat(int(w.dir.Fd()), tmp, 0)
+	}
+	w.spare.close()
 }
 
 // lock takes the exclusive flock(2) of .NAME.lock, opening it on first use.
@@ -160,6 +299,12 @@ func (w *Writer) lock() error {
 
 // Remove removes dir/NAME.json if no writer newer than gen owns it.
 func Remove(dir *os.File, name string, gen int64) error {
+	// No file, nothing to remove: a lookup, not the lock (whose file
+	// would be created) and an unlink, which both lock the folder.
+	var fst unix.Stat_t
+	if err := unix.Fstatat(int(dir.Fd()), name+".json", &fst, unix.AT_SYMLINK_NOFOLLOW); errors.Is(err, unix.ENOENT) {
+		return nil
+	}
 	fd, err := openLock(dir, name)
 	if err != nil {
 		return err
@@ -169,13 +314,34 @@ func Remove(dir *os.File, name string, gen int64) error {
 		return err
 	}
 	file := name + ".json"
-	if cur, err := readAt(dir, file); err == nil && cur.Generation > gen {
+	cur, err := readAt(dir, file)
+	if err == nil && cur.Generation > gen {
 		return fmt.Errorf("%s: %w", file, ErrSuperseded)
+	}
+	if err == nil && cur.WorkerPid > 0 {
+		removeDeadSpare(dir, name, &cur)
 	}
 	if err := unix.Unlinkat(int(dir.Fd()), file, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("remove %s: %w", file, err)
 	}
 	return nil
+}
+
+// removeDeadSpare removes the spare of the worker that wrote st if it
+// died without removing it (SIGKILL); the file it wrote is being replaced
+// or removed. Readers skip it (a dot file) and a
+// new worker's pid differs; this only keeps dead spares from piling up.
+// The cheap lookup comes first: a worker that exited removed its own.
+func removeDeadSpare(dir *os.File, name string, st *State) {
+	if st.WorkerPid == os.Getpid() {
+		return
+	}
+	spare := spareName(name, st.WorkerPid)
+	var fst unix.Stat_t
+	if unix.Fstatat(int(dir.Fd()), spare, &fst, unix.AT_SYMLINK_NOFOLLOW) != nil || st.WorkerAlive() {
+		return
+	}
+	unix.Unlinkat(int(dir.Fd()), spare, 0)
 }
 
 // lockWait bounds the wait for a name's lock. Holders keep it for one
@@ -217,29 +383,6 @@ func flockWait(fd int, lock string) error {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
-}
-
-// replaceAt writes name atomically: a temporary file, then a rename. It
-// returns the new file's descriptor (write-only), for the caller to close.
-func replaceAt(dir *os.File, name string, b []byte) (int, error) {
-	dirfd := int(dir.Fd())
-	tmp := fmt.Sprintf(".%s.%d.tmp", name, os.Getpid())
-	unix.Unlinkat(dirfd, tmp, 0)
-	fd, err := unix.Openat(dirfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
-	if err != nil {
-		return -1, fmt.Errorf("create %s: %w", tmp, err)
-	}
-	if _, werr := writeAll(fd, b); werr != nil {
-		unix.Close(fd)
-		unix.Unlinkat(dirfd, tmp, 0)
-		return -1, fmt.Errorf("write %s: %w", tmp, werr)
-	}
-	if err := unix.Renameat(dirfd, tmp, dirfd, name); err != nil {
-		unix.Close(fd)
-		unix.Unlinkat(dirfd, tmp, 0)
-		return -1, fmt.Errorf("rename %s: %w", name, err)
-	}
-	return fd, nil
 }
 
 func writeAll(fd int, b []byte) (int, error) {

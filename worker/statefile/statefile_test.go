@@ -1,9 +1,16 @@
 package statefile
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -127,9 +134,167 @@ func TestWriterKeepsPromises(t *testing.T) {
 	if err := old.Write(st); err != nil {
 		t.Fatal(err)
 	}
-	// One lock file and one state file: no temporary left behind.
-	names, _ := os.ReadDir(dir)
-	if len(names) != 2 {
-		t.Fatalf("folder holds %v", names)
+	// While open it keeps one spare; closed, it leaves only the lock file
+	// and the state file behind.
+	if names := dirNames(t, dir); len(names) != 3 {
+		t.Fatalf("open writer: folder holds %v", names)
 	}
+	old.Close()
+	newer.Close()
+	if names := dirNames(t, dir); len(names) != 2 {
+		t.Fatalf("closed writers: folder holds %v", names)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	f, err := os.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func inodeOf(t *testing.T, path string) uint64 {
+	t.Helper()
+	var st syscall.Stat_t
+	if err := syscall.Lstat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Ino
+}
+
+// In steady state a write allocates no inode: the file that was
+// NAME.json becomes the spare (exchanged, not freed), and the next write
+// puts that same inode back. The generation promise holds through the
+// exchange: a newer writer's file is never swapped out, and the older
+// writer's spare is not what a reader finds.
+func TestWriterExchangesItsSpare(t *testing.T) {
+	dir, f := stateDir(t)
+	w := NewWriter(f)
+	defer w.Close()
+	file := filepath.Join(dir, "web.json")
+	spare := filepath.Join(dir, fmt.Sprintf(".web.json.%d.tmp", os.Getpid()))
+	st := &State{Name: "web", State: "STARTING", Generation: 1}
+	for i := range 6 {
+		st.Restarts = i
+		if err := w.Write(st); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			continue
+		}
+		before := inodeOf(t, file)
+		st.Error = strings.Repeat("x", 5-i) // shorter and shorter: padded
+		if err := w.Write(st); err != nil {
+			t.Fatal(err)
+		}
+		if got := inodeOf(t, spare); got != before {
+			t.Fatalf("write %d: the spare is inode %d, NAME.json was %d: not exchanged", i, got, before)
+		}
+		got, err := readAt(f, "web.json")
+		if err != nil || got.Error != st.Error || got.Restarts != i {
+			t.Fatalf("write %d: read %+v, %v", i, got, err)
+		}
+	}
+	newer := NewWriter(f)
+	defer newer.Close()
+	if err := newer.Write(&State{Name: "web", State: "RUNNING", Generation: 2}); err != nil {
+		t.Fatal(err)
+	}
+	st.State = "STOPPED"
+	if err := w.Write(st); !errors.Is(err, ErrSuperseded) {
+		t.Fatalf("the old writer replaced a newer file: %v", err)
+	}
+	if got, err := readAt(f, "web.json"); err != nil || got.Generation != 2 || got.State != "RUNNING" {
+		t.Fatalf("after the old writer's attempt: %+v, %v", got, err)
+	}
+}
+
+// Readers polling NAME.json while it is rewritten again and again never
+// see it torn, empty or invalid: not a tight loop of whole reads, not a
+// reader that opens the file and reads it a while later (after the file
+// it holds was swapped out and would be the writer's next spare).
+func TestWriterNeverTorn(t *testing.T) {
+	dir, f := stateDir(t)
+	file := filepath.Join(dir, "web.json")
+	w := NewWriter(f)
+	defer w.Close()
+	// Error's length is Restarts: a file from two writes fails the check.
+	write := func(i int) {
+		t.Helper()
+		if err := w.Write(&State{Name: "web", State: "RUNNING", Restarts: i % 300, Error: strings.Repeat("e", i%300), Generation: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(0)
+	check := func(b []byte) error {
+		var st State
+		if err := json.Unmarshal(b, &st); err != nil {
+			return fmt.Errorf("invalid (%d bytes): %w: %q", len(b), err, b)
+		}
+		if st.Name != "web" || len(st.Error) != st.Restarts {
+			return fmt.Errorf("torn: %q", b)
+		}
+		return nil
+	}
+	stop := make(chan struct{})
+	errs := make(chan error, 3)
+	var reads [3]atomic.Int64
+	reader := func(k int, read func() ([]byte, error)) {
+		for {
+			select {
+			case <-stop:
+				errs <- nil
+				return
+			default:
+			}
+			b, err := read()
+			if err == nil {
+				err = check(b)
+			}
+			if err != nil {
+				errs <- err
+				return
+			}
+			reads[k].Add(1)
+		}
+	}
+	go reader(0, func() ([]byte, error) { return os.ReadFile(file) })
+	slow := func(pause func()) func() ([]byte, error) {
+		return func() ([]byte, error) {
+			r, err := os.Open(file)
+			if err != nil {
+				return nil, err
+			}
+			defer r.Close()
+			pause()
+			return io.ReadAll(r)
+		}
+	}
+	go reader(1, slow(runtime.Gosched))
+	go reader(2, slow(func() { time.Sleep(200 * time.Microsecond) }))
+	deadline := time.Now().Add(20 * time.Second)
+	for i := 1; ; i++ {
+		write(i)
+		if i >= 3000 && (reads[0].Load() > 1000 && reads[1].Load() > 1000 && reads[2].Load() > 200 || time.Now().After(deadline)) {
+			break
+		}
+		if i%50 == 0 {
+			runtime.Gosched()
+		}
+	}
+	close(stop)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("reads: %d %d %d", reads[0].Load(), reads[1].Load(), reads[2].Load())
 }
