@@ -45,10 +45,15 @@ func usage(out io.Writer, name string) int {
 	return 1
 }
 
+// printLines writes lines in one Write: through ctl, each Write is a
+// packet, and a status of 1000 processes was 1000 of them.
 func printLines(out io.Writer, lines []string) int {
+	var b strings.Builder
 	for _, l := range lines {
-		fmt.Fprintln(out, l)
+		b.WriteString(l)
+		b.WriteByte('\n')
 	}
+	io.WriteString(out, b.String())
 	return 0
 }
 
@@ -95,10 +100,11 @@ func cmdStatus(s *master.Supervisor, ctx context.Context, args []string, out io.
 		fmt.Fprintf(out, "%s\n", b)
 		return 0
 	}
-	for _, in := range infos {
-		fmt.Fprintln(out, StatusLine(in))
+	lines := make([]string, len(infos))
+	for i, in := range infos {
+		lines[i] = StatusLine(in)
 	}
-	return 0
+	return printLines(out, lines)
 }
 
 // StatusLine formats in as supervisorctl's status does.
