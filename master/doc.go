@@ -17,7 +17,7 @@
 //   - master/xmlrpc: supervisor's XML-RPC API, on this package's API
 //     (its own small interface over it).
 //   - worker/statefile: the state files the workers (and the master, for a
-//     slot with no worker) keep in RUNDIR/workers.
+//     slot with no worker) keep in STATEDIR/workers.
 //
 // # Invariants
 //
@@ -25,6 +25,12 @@
 // every exported method of the API is safe from any other goroutine and
 // must not be called from the loop. A Process changes state only through
 // setState, which refuses any move the state table does not allow.
+//
+// At scale (issue 12): starts wait their turn in a queue, one run between
+// the events ready, so the loop answers during a mass start; at most
+// setupSlots workers are created or in set-up at once; the master holds
+// one descriptor per worker (its socket: no pidfd, the worker is reaped by
+// pid, never signalled once reaped) and no receive buffer while idle.
 //
 // # The control API
 //
