@@ -226,7 +226,7 @@ func needsStart(p *Process) bool { return !p.state.active() }
 
 // needsStop: a process a group stop or restart acts on (it has a job, or
 // is stopping: the stop then waits for it).
-func needsStop(p *Process) bool { return p.state.active() || p.state == Stopping }
+func needsStop(p *Process) bool { return p.state.active() || p.state == Stopping || p.queued > 0 }
 
 // Start starts the processes NAMEs match. With wait, each Result comes
 // when its process is RUNNING (after starttime) or has failed:
@@ -278,7 +278,14 @@ func (s *Supervisor) Stop(ctx context.Context, names []string, wait bool) ([]Res
 }
 
 func (s *Supervisor) stopOne(p *Process, wait bool, done func(error)) {
+	// A start still waiting its turn (a mass start under way) is
+	// cancelled: the stop comes after it, so it wins.
+	cancelled := s.cancelStarts(p, fail(ErrAbnormal, "stopped before its turn to start"))
 	if err := p.Stop(); err != nil {
+		if cancelled {
+			done(nil)
+			return
+		}
 		done(fail(ErrNotRunning, ""))
 		return
 	}

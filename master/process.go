@@ -78,6 +78,7 @@ type Process struct {
 	gen    int  // invalidates timers that fired after being replaced
 	starts int  // automatic restarts and retries since the last manual start
 	ran    bool // ever started
+	queued int  // starts of it waiting their turn in the Supervisor's queue
 	// next is the program this process takes once stopped, after a reload
 	// reshaped it; nextStart says whether to start it then.
 	next      *config.Program

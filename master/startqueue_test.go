@@ -139,3 +139,57 @@ func TestShutdownDropsQueuedStarts(t *testing.T) {
 		t.Fatalf("workers made for %v, want the first only", started)
 	}
 }
+
+// A stop asked for while starts wait their turn cancels them: `start all`
+// then `stop all` during a mass start leaves every process stopped, not
+// the ones whose turn had not come started after the stop.
+func TestStopCancelsQueuedStarts(t *testing.T) {
+	h := newHarness(t, "programs:\n  many:\n    cmd: sleep 1000\n    numprocs: 5\n    autostart: false\n")
+	var starts, stops []error
+	names := h.s.processNames()
+	for _, name := range names {
+		h.s.queueStart(h.s.procs[name], false, func(err error) { starts = append(starts, err) })
+	}
+	h.s.runQueuedStart() // the first one's turn came (settle would run the rest)
+	for _, name := range names {
+		if p := h.s.procs[name]; needsStop(p) { // as `stop all` picks them
+			h.s.stopOne(p, false, func(err error) { stops = append(stops, err) })
+		}
+	}
+	h.settle()
+	for len(h.s.starts) > 0 {
+		h.s.runQueuedStart()
+		h.settle()
+	}
+	if len(stops) != 5 {
+		t.Fatalf("stop all stopped %d of 5 processes: %v", len(stops), stops)
+	}
+	for _, err := range stops {
+		if err != nil {
+			t.Fatalf("stops: %v", stops)
+		}
+	}
+	if len(starts) != 5 || starts[0] != nil {
+		t.Fatalf("starts: %v", starts)
+	}
+	for _, err := range starts[1:] {
+		if !errors.Is(err, ErrAbnormal) {
+			t.Fatalf("a cancelled start answered %v", err)
+		}
+	}
+	if p := h.s.procs[names[0]]; p.state != Stopping {
+		t.Errorf("%s (started before the stop): %s, want STOPPING", names[0], p.state)
+	}
+	for _, name := range names[1:] {
+		if p := h.s.procs[name]; p.state != Stopped || p.queued != 0 {
+			t.Errorf("%s: %s, %d starts queued", name, p.state, p.queued)
+		}
+	}
+	spawned := 0
+	for _, ws := range h.workers {
+		spawned += len(ws)
+	}
+	if spawned != 1 {
+		t.Errorf("%d workers made, want 1 (the start whose turn came before the stop)", spawned)
+	}
+}

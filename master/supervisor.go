@@ -204,13 +204,37 @@ type queuedStart struct {
 // queueStart queues a start asked for: startOne runs it in its turn.
 // Loop only.
 func (s *Supervisor) queueStart(p *Process, wait bool, done func(error)) {
+	p.queued++
 	s.starts = append(s.starts, queuedStart{p: p, wait: wait, done: done})
 }
 
 // autoStart queues the start of a process nobody asked to start (its
 // program says autostart). Loop only.
 func (s *Supervisor) autoStart(p *Process) {
+	p.queued++
 	s.starts = append(s.starts, queuedStart{p: p, auto: true, done: func(error) {}})
+}
+
+// cancelStarts answers p's queued starts with err and drops them: a stop
+// asked for after them is the user's last word. It reports whether there
+// were any. Loop only.
+func (s *Supervisor) cancelStarts(p *Process, err error) bool {
+	if p.queued == 0 {
+		return false
+	}
+	p.queued = 0
+	var cancelled []queuedStart
+	s.starts = slices.DeleteFunc(s.starts, func(q queuedStart) bool {
+		if q.p == p {
+			cancelled = append(cancelled, q)
+			return true
+		}
+		return false
+	})
+	for _, q := range cancelled {
+		q.done(err)
+	}
+	return true
 }
 
 // step does the loop's next piece of work. With starts queued: every
@@ -241,6 +265,7 @@ func (s *Supervisor) runQueuedStart() {
 		s.starts = nil // give the array back
 	}
 	p := q.p
+	p.queued--
 	switch {
 	case s.shutdown != nil:
 		q.done(ErrShuttingDown)
@@ -256,6 +281,7 @@ func (s *Supervisor) runQueuedStart() {
 // dropStarts answers every queued start with ErrShuttingDown. Loop only.
 func (s *Supervisor) dropStarts() {
 	for _, q := range s.starts {
+		q.p.queued--
 		q.done(ErrShuttingDown)
 	}
 	s.starts = nil
