@@ -68,6 +68,8 @@ func Serve(o ServeOptions) int {
 	if b, err := CheckFDBudget(cfg); err == nil && b.Short() {
 		fmt.Fprintf(o.Stderr, "taskmaster: warning: %s\n", b.Warning())
 		log.Logf("WARN", "%s", b.Warning())
+	} else if err == nil && b.Limit > fdReserve() {
+		log.Logf("INFO", "open files limit %d: room for %d processes, the config has %d", b.Limit, b.Limit-fdReserve(), b.Processes)
 	}
 	// Nothing starts while a previous master's workers still run.
 	var longest time.Duration

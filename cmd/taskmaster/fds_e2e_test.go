@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,6 +86,19 @@ func TestManyProgramsUnderLowFDLimit(t *testing.T) {
 	if soft, hard := nofile(t, infos[0].Pid); soft != 300 || hard != 320 {
 		t.Errorf("job's RLIMIT_NOFILE %d/%d, want the master's original 300/320", soft, hard)
 	}
+	// The start said the limit is short (by its own reckoning, which
+	// keeps room for spawns in flight and clients).
+	if !strings.Contains(m.log(), "WARN  taskmaster: the open files limit (RLIMIT_NOFILE 319) lets the master run") {
+		t.Errorf("the event log does not warn of the limit:\n%s", m.log())
+	}
+}
+
+// With the limit high enough, the start still says how many processes it
+// leaves room for.
+func TestStartSaysFDRoom(t *testing.T) {
+	m := startMaster(t, manyPrograms(3))
+	re := regexp.MustCompile(`INFO  taskmaster: open files limit \d+: room for \d+ processes, the config has 3\n`)
+	waitFor(t, 5*time.Second, "the start's open files line", func() bool { return re.MatchString(m.log()) })
 }
 
 // `taskmaster check` says how many programs the descriptor limit lets the
